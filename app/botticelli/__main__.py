@@ -1,0 +1,5 @@
+import sys
+
+from botticelli.cli import main
+
+sys.exit(main())

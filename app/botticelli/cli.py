@@ -1,0 +1,62 @@
+"""Command-line entry point: the TUI by default, sub-commands for scripting.
+
+Each sub-command lives in `botticelli.commands.<name>` and exposes `register(subparsers)`, which adds its parser
+and sets `run=<callable(args) -> int>`. Heavy imports happen inside `run`, so `--help` and start-up stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from botticelli import __version__
+
+COMMAND_MODULES = ("ask", "models", "bench", "sessions", "config_cmd", "profiles", "simulate")
+
+
+class UsageError(Exception):
+    """Bad command-line input; exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="botticelli",
+        description="Chat with, and race, fast OpenAI-compatible LLM providers. No sub-command opens the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"botticelli {__version__}")
+    parser.add_argument("--profile", "-p", help="profile to start with (see `botticelli profiles`)")
+    parser.add_argument("--model", "-m", help="model to start with")
+    parser.add_argument("--session", help="session id to reopen")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"botticelli.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"botticelli.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from botticelli.commands.tui import run
+
+    return run(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "run", None) or run_tui
+    try:
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""One typed error family for everything a provider, the network or a response can do wrong.
+
+Every error carries the facts a caller branches on: the profile (provider) it came from, the HTTP status, the
+provider's own code and message, and, for rate limits, how long to wait. `kind` and `exit_code` follow
+DESIGN.md; `hint` says what the user can do about it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ProviderError(Exception):
+    """Base of the family. Never raised as such: callers catch it to handle any provider failure."""
+
+    kind: ClassVar[str] = "internal"
+    exit_code: ClassVar[int] = 1
+    default_hint: ClassVar[str] = "see the message above"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        error_type: str | None = None,
+        retry_after_s: float | None = None,
+        request_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.status = status
+        self.code = code
+        self.error_type = error_type
+        self.retry_after_s = retry_after_s
+        self.request_id = request_id
+        self._hint = hint
+
+    @property
+    def hint(self) -> str:
+        return self._hint or self.default_hint
+
+    def summary(self) -> str:
+        """What happened, in one line: status, code and the provider's message."""
+        parts = []
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.code:
+            parts.append(self.code)
+        head = " ".join(parts)
+        return f"{head}: {self.message}" if head else self.message
+
+    def one_line(self) -> str:
+        """`error: <profile>: <what happened> (<what to do>)` as DESIGN.md prescribes."""
+        who = self.provider or "botticelli"
+        text = " ".join(self.summary().split())
+        return f"error: {who}: {text} ({self.hint})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The DESIGN.md `error` object."""
+        return {
+            "kind": self.kind,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+            "retry_after_s": self.retry_after_s,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.summary()!r}, provider={self.provider!r})"
+
+
+class AuthError(ProviderError):
+    """The key is missing, malformed or rejected (401/403)."""
+
+    kind = "auth"
+    exit_code = 3
+    default_hint = "check the API key for this profile"
+
+
+class RateLimitError(ProviderError):
+    """Too many requests or tokens for now (429, Groq 498 capacity)."""
+
+    kind = "rate_limit"
+    exit_code = 4
+
+    @property
+    def hint(self) -> str:
+        if self._hint:
+            return self._hint
+        if self.retry_after_s is not None:
+            return f"wait {self.retry_after_s:g}s and try again"
+        return "wait a little and try again"
+
+
+class ModelNotFoundError(ProviderError):
+    """The model does not exist, is not served to this key, or was decommissioned."""
+
+    kind = "model_not_found"
+    exit_code = 5
+    default_hint = "list the available models with `botticelli models`"
+
+
+class InvalidRequestError(ProviderError):
+    """The request was refused as it stands: too long a context, too large a request, a bad parameter."""
+
+    kind = "invalid_request"
+    exit_code = 6
+    default_hint = "change the request and try again"
+
+
+class NetworkError(ProviderError):
+    """Could not connect, timed out, or the connection was cut in the middle of an answer."""
+
+    kind = "network"
+    exit_code = 7
+    default_hint = "check the network and the profile's base_url, then try again"
+
+
+class ServerError(ProviderError):
+    """The provider failed (5xx)."""
+
+    kind = "server"
+    exit_code = 8
+    default_hint = "the provider is having trouble; try again shortly"
+
+
+class ProtocolError(ProviderError):
+    """The response could not be understood (not JSON, not SSE, a malformed chunk)."""
+
+    kind = "protocol"
+    exit_code = 9
+    default_hint = "the server is not speaking the OpenAI protocol as expected; check base_url"
+
+
+ERROR_KINDS: dict[str, type[ProviderError]] = {
+    cls.kind: cls
+    for cls in (
+        AuthError,
+        RateLimitError,
+        ModelNotFoundError,
+        InvalidRequestError,
+        NetworkError,
+        ServerError,
+        ProtocolError,
+    )
+}
+
+
+def error_from_dict(data: dict[str, Any], provider: str | None = None) -> ProviderError:
+    """Rebuild an error from its `to_dict()` form (stored sessions, bench results)."""
+    cls = ERROR_KINDS.get(str(data.get("kind")), ProviderError)
+    return cls(
+        str(data.get("message") or ""),
+        provider=provider,
+        status=data.get("status"),
+        code=data.get("code"),
+        retry_after_s=data.get("retry_after_s"),
+    )

@@ -1,0 +1,173 @@
+"""Small typed DTOs shared by the client, the stats, the CLI and the TUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message of a conversation, as sent to the provider."""
+
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+    def to_wire(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """What to ask: the model, the messages and the sampling parameters."""
+
+    model: str
+    messages: list[ChatMessage]
+    max_tokens: int | None = None
+    temperature: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # merged into the JSON body last
+
+    def to_body(self, *, stream: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "messages": [m.to_wire() for m in self.messages]}
+        if self.max_tokens is not None:
+            body["max_tokens"] = self.max_tokens
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        body.update(self.extra)
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token usage as the server reported it, with Groq-style timings (seconds) where given."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    queue_time: float | None = None
+    prompt_time: float | None = None
+    completion_time: float | None = None
+    total_time: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], time_info: dict[str, Any] | None = None) -> Usage:
+        """Build from an OpenAI/Groq `usage` object (and Cerebras' `time_info`, if any)."""
+        details = data.get("completion_tokens_details") or {}
+        timing = time_info or {}
+
+        def num(key: str) -> float | None:
+            value = data.get(key, timing.get(key))
+            return float(value) if isinstance(value, int | float) else None
+
+        def count(value: Any) -> int | None:
+            return int(value) if isinstance(value, int | float) else None
+
+        return cls(
+            prompt_tokens=count(data.get("prompt_tokens")),
+            completion_tokens=count(data.get("completion_tokens")),
+            total_tokens=count(data.get("total_tokens")),
+            reasoning_tokens=count(details.get("reasoning_tokens")) if isinstance(details, dict) else None,
+            queue_time=num("queue_time"),
+            prompt_time=num("prompt_time"),
+            completion_time=num("completion_time"),
+            total_time=num("total_time"),
+        )
+
+    def to_dict(self) -> dict[str, int | None]:
+        """The DESIGN.md `usage` object."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A complete tool call, accumulated by `index` over the stream."""
+
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str
+
+
+# Stream events -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContentDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageUpdate:
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    reason: str
+
+
+StreamEvent = ContentDelta | ReasoningDelta | UsageUpdate | Finish
+
+
+@dataclass(slots=True)
+class ChatResponse:
+    """A finished (non-streamed or fully streamed) answer."""
+
+    text: str
+    reasoning: str | None
+    finish_reason: str | None
+    usage: Usage | None
+    model: str | None = None
+    id: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    rate_limit: RateLimitInfo | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One entry of `GET /models`."""
+
+    id: str
+    owned_by: str | None = None
+    context_window: int | None = None
+    active: bool = True
+    chat: bool = True  # False for speech, TTS, guard and other non-chat models
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitInfo:
+    """What the provider's rate-limit headers said (Groq: requests per day, tokens per minute)."""
+
+    limit_requests: int | None = None
+    limit_tokens: int | None = None
+    remaining_requests: int | None = None
+    remaining_tokens: int | None = None
+    reset_requests_s: float | None = None
+    reset_tokens_s: float | None = None
+    retry_after_s: float | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, name) is None for name in self.__slots__)
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        """The DESIGN.md `rate_limit` object."""
+        return {
+            "remaining_requests": self.remaining_requests,
+            "remaining_tokens": self.remaining_tokens,
+            "reset_requests_s": self.reset_requests_s,
+            "reset_tokens_s": self.reset_tokens_s,
+        }
