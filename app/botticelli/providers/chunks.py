@@ -1,0 +1,130 @@
+"""Reading streamed `chat.completion.chunk` objects into events, whatever the provider's variations.
+
+Handles: usage on any chunk (`usage` or Groq's `x_groq.usage`, the last one wins, never summed, cumulative per
+chunk), usage-only chunks with `choices: []`, role repeated in every delta, reasoning as `reasoning` or
+`reasoning_content`, tool calls complete or fragmented (accumulated by `index`), in-band `error` objects and
+Groq's `x_groq.error`, and provider extras that are simply ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from botticelli.providers.classify import classify_inband_error
+from botticelli.providers.types import (
+    ContentDelta,
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    ToolCall,
+    Usage,
+    UsageUpdate,
+)
+
+
+@dataclass
+class _ToolCallParts:
+    id: str | None = None
+    name: str | None = None
+    arguments: list[str] = field(default_factory=list)
+
+
+class ChunkReader:
+    """Feeds decoded chunk objects, returns the events each one carries, and keeps what was said so far."""
+
+    def __init__(self, provider: str | None = None) -> None:
+        self.provider = provider
+        self.text_parts: list[str] = []
+        self.reasoning_parts: list[str] = []
+        self.usage: Usage | None = None
+        self.finish_reason: str | None = None
+        self.model: str | None = None
+        self.id: str | None = None
+        self._tools: dict[int, _ToolCallParts] = {}
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self.reasoning_parts)
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return [
+            ToolCall(index=i, id=p.id, name=p.name, arguments="".join(p.arguments))
+            for i, p in sorted(self._tools.items())
+        ]
+
+    def feed(self, chunk: Any) -> list[StreamEvent]:
+        """The events in one decoded chunk; raises a ProviderError for an in-band error."""
+        if not isinstance(chunk, dict):
+            from botticelli.providers.errors import ProtocolError
+
+            raise ProtocolError(f"expected a JSON object in the stream, got {type(chunk).__name__}",
+                                provider=self.provider)
+        if chunk.get("error"):
+            raise classify_inband_error(chunk, provider=self.provider)
+        x_groq = chunk.get("x_groq")
+        if isinstance(x_groq, dict) and x_groq.get("error"):
+            raise classify_inband_error(x_groq["error"], provider=self.provider)
+
+        if self.model is None and isinstance(chunk.get("model"), str):
+            self.model = chunk["model"]
+        if self.id is None and chunk.get("id"):
+            self.id = str(chunk["id"])
+
+        events: list[StreamEvent] = []
+        choices = chunk.get("choices")
+        if isinstance(choices, list) and choices:
+            choice = choices[0]
+            if isinstance(choice, dict):
+                delta = choice.get("delta")
+                if isinstance(delta, dict):
+                    events.extend(self._read_delta(delta))
+                reason = choice.get("finish_reason")
+                if reason:
+                    self.finish_reason = str(reason)
+                    events.append(Finish(self.finish_reason))
+
+        raw_usage = chunk.get("usage")
+        if not isinstance(raw_usage, dict) and isinstance(x_groq, dict):
+            raw_usage = x_groq.get("usage")
+        if isinstance(raw_usage, dict) and raw_usage:
+            time_info = chunk.get("time_info") if isinstance(chunk.get("time_info"), dict) else None
+            self.usage = Usage.from_dict(raw_usage, time_info)
+            events.append(UsageUpdate(self.usage))
+        return events
+
+    def _read_delta(self, delta: dict[str, Any]) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        reasoning = delta.get("reasoning")
+        if reasoning is None:
+            reasoning = delta.get("reasoning_content")
+        if isinstance(reasoning, str) and reasoning:
+            self.reasoning_parts.append(reasoning)
+            events.append(ReasoningDelta(reasoning))
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            self.text_parts.append(content)
+            events.append(ContentDelta(content))
+        tool_calls = delta.get("tool_calls")
+        if isinstance(tool_calls, list):
+            for call in tool_calls:
+                if isinstance(call, dict):
+                    self._read_tool_call(call)
+        return events
+
+    def _read_tool_call(self, call: dict[str, Any]) -> None:
+        index = call.get("index", 0)
+        parts = self._tools.setdefault(index if isinstance(index, int) else 0, _ToolCallParts())
+        if call.get("id"):
+            parts.id = str(call["id"])
+        function = call.get("function")
+        if isinstance(function, dict):
+            if function.get("name"):
+                parts.name = str(function["name"])
+            if isinstance(function.get("arguments"), str):
+                parts.arguments.append(function["arguments"])

@@ -1,0 +1,469 @@
+"""The one async OpenAI-compatible client: `generate()`, `stream()` and `list_models()` for any provider.
+
+Retries happen only before a response starts (connect errors, timeouts waiting for headers, 408, 409, 429,
+498, 5xx), with exponential backoff and jitter, honouring `retry-after`/`retry-after-ms` up to a cap; a stream
+that has started is never retried. Every failure is raised as a member of `botticelli.providers.errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from botticelli import __version__
+from botticelli.providers.chunks import ChunkReader
+from botticelli.providers.classify import classify_http_error, classify_inband_error
+from botticelli.providers.errors import NetworkError, ProtocolError, ProviderError, RateLimitError
+from botticelli.providers.models import parse_models
+from botticelli.providers.ratelimit import PacingExceeded, RequestPacer, parse_rate_limit_headers
+from botticelli.providers.types import (
+    ChatRequest,
+    ChatResponse,
+    ContentDelta,
+    ModelInfo,
+    RateLimitInfo,
+    ReasoningDelta,
+    StreamEvent,
+    ToolCall,
+    Usage,
+    UsageUpdate,
+)
+from botticelli.stats import SpeedFigures, SpeedMeter, TokenRatios
+
+log = logging.getLogger("botticelli.providers")
+
+RETRY_STATUSES = frozenset({408, 409, 429, 498})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try before a response starts (the official SDKs' constants, with a lower retry-after cap)."""
+
+    max_retries: int = 2
+    initial_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+    max_retry_after_s: float = 30.0  # a longer server-directed wait is not waited: the error says how long
+
+    def backoff(self, retries_taken: int, rng: random.Random | None = None) -> float:
+        jitter = 1 - 0.25 * (rng or random).random()
+        return min(self.initial_delay_s * 2**retries_taken, self.max_delay_s) * jitter
+
+
+def _is_retryable_status(status: int) -> bool:
+    return status in RETRY_STATUSES or status >= 500
+
+
+def _network_error(exc: Exception, provider: str, url: httpx.URL, timeout: httpx.Timeout) -> NetworkError:
+    where = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+    if isinstance(exc, httpx.ConnectTimeout):
+        return NetworkError(f"timed out connecting to {where} after {timeout.connect:g}s",
+                            provider=provider, code="connect_timeout")
+    if isinstance(exc, httpx.ConnectError):
+        reason = str(exc) or "connection failed"
+        return NetworkError(f"could not connect to {where}: {reason}", provider=provider, code="connect_error")
+    if isinstance(exc, httpx.ReadTimeout):
+        return NetworkError(f"no response from {where} within {timeout.read:g}s",
+                            provider=provider, code="read_timeout")
+    if isinstance(exc, httpx.TimeoutException):
+        return NetworkError(f"timed out talking to {where}", provider=provider, code="timeout")
+    return NetworkError(f"connection to {where} failed: {exc}", provider=provider, code="transport_error")
+
+
+class OpenAICompatibleClient:
+    """An async client for one provider (one base URL and key) speaking the OpenAI chat-completions protocol."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        provider: str = "custom",
+        headers: Mapping[str, str] | None = None,
+        timeout_s: float = 60.0,
+        connect_timeout_s: float = 10.0,
+        retry: RetryPolicy | None = None,
+        pacer: RequestPacer | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        key_hint: str | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.provider = provider
+        self.retry = retry or RetryPolicy()
+        self.pacer = pacer
+        self.key_hint = key_hint
+        self.clock = clock
+        self._sleep = sleep
+        self.ratios = TokenRatios()
+        self.timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s, write=30.0, pool=10.0)
+        base_headers = {"User-Agent": f"botticelli/{__version__}", **(dict(headers or {}))}
+        if api_key:
+            base_headers["Authorization"] = f"Bearer {api_key}"
+        self._http = httpx.AsyncClient(
+            headers=base_headers,
+            timeout=self.timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> OpenAICompatibleClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- public API --------------------------------------------------------------------------------------
+
+    def stream(self, request: ChatRequest, *, meter: SpeedMeter | None = None) -> ChatStream:
+        """Stream an answer: `async with client.stream(req) as s: async for event in s: ...`."""
+        return ChatStream(self, request, meter)
+
+    async def generate(self, request: ChatRequest) -> ChatResponse:
+        """A whole answer in one response (no streaming)."""
+        response, _ = await self._send("POST", "/chat/completions", json_body=request.to_body(stream=False))
+        try:
+            payload = await self._read_json(response)
+        finally:
+            await response.aclose()
+        result = parse_completion(payload, provider=self.provider)
+        result.rate_limit = parse_rate_limit_headers(response.headers)
+        result.request_id = response.headers.get("x-request-id")
+        return result
+
+    async def list_models(self) -> list[ModelInfo]:
+        """Every model `GET /models` lists (see `models.chat_models` to keep the chat ones)."""
+        response, _ = await self._send("GET", "/models")
+        try:
+            payload = await self._read_json(response)
+        finally:
+            await response.aclose()
+        return parse_models(payload)
+
+    # -- plumbing ------------------------------------------------------------------------------------------
+
+    async def _read_json(self, response: httpx.Response) -> Any:
+        try:
+            body = await response.aread()
+        except httpx.TransportError as exc:
+            raise _network_error(exc, self.provider, response.request.url, self.timeout) from exc
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            snippet = body[:120].decode("utf-8", "replace")
+            raise ProtocolError(f"the response is not JSON: {snippet!r}", provider=self.provider,
+                                status=response.status_code) from exc
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: dict[str, Any] | None = None,
+        stream: bool = False,
+        on_attempt: Callable[[], None] | None = None,
+        estimated_tokens: int = 0,
+    ) -> tuple[httpx.Response, int]:
+        """Send with retries until a 2xx response starts; returns it (body unread) and the retries taken."""
+        if self.pacer is not None:
+            try:
+                await self.pacer.acquire(estimated_tokens)
+            except PacingExceeded as exc:
+                raise RateLimitError(
+                    f"this profile's own rate_limits allow the next request in {exc.wait_s:.0f}s",
+                    provider=self.provider,
+                    code="client_rate_limit",
+                    retry_after_s=round(exc.wait_s, 1),
+                ) from exc
+        headers = {"Accept": "text/event-stream"} if stream else {"Accept": "application/json"}
+        url = f"{self.base_url}{path}"
+        retries = 0
+        while True:
+            request = self._http.build_request(method, url, json=json_body, headers=headers)
+            if on_attempt is not None:
+                on_attempt()
+            try:
+                response = await self._http.send(request, stream=True)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                error = _network_error(exc, self.provider, request.url, self.timeout)
+                if retries < self.retry.max_retries:
+                    await self._sleep(self.retry.backoff(retries))
+                    retries += 1
+                    continue
+                raise error from exc
+            if response.is_success:
+                return response, retries
+            error = await self._error_from(response)
+            wait = self._retry_wait(response, error, retries)
+            if wait is None:
+                raise error
+            log.debug("%s: HTTP %s, retrying in %.2fs", self.provider, response.status_code, wait)
+            await self._sleep(wait)
+            retries += 1
+
+    async def _error_from(self, response: httpx.Response) -> ProviderError:
+        try:
+            body = await response.aread()
+        except httpx.TransportError:
+            body = b""
+        finally:
+            await response.aclose()
+        return classify_http_error(
+            response.status_code, response.headers, body, provider=self.provider, key_hint=self.key_hint
+        )
+
+    def _retry_wait(self, response: httpx.Response, error: ProviderError, retries: int) -> float | None:
+        """Seconds to wait before retrying, or None to give up now."""
+        should = response.headers.get("x-should-retry")
+        if should == "false" or retries >= self.retry.max_retries:
+            return None
+        if should != "true" and not _is_retryable_status(response.status_code):
+            return None
+        if error.retry_after_s is not None and error.retry_after_s > 0:
+            if error.retry_after_s > self.retry.max_retry_after_s:
+                return None
+            return error.retry_after_s
+        return self.retry.backoff(retries)
+
+
+class ChatStream:
+    """One streamed answer. Iterate it for events; afterwards (or after an error) read what arrived.
+
+    `text`, `reasoning`, `usage`, `finish_reason`, `tool_calls` hold what the stream delivered so far, so a
+    caller keeps the partial answer when a `ProviderError` ends the stream. `figures()` gives the speed.
+    """
+
+    def __init__(self, client: OpenAICompatibleClient, request: ChatRequest, meter: SpeedMeter | None) -> None:
+        self._client = client
+        self.request = request
+        self.meter = meter or SpeedMeter(
+            clock=client.clock, chars_per_token=client.ratios.get((client.provider, request.model))
+        )
+        self.reader = ChunkReader(provider=client.provider)
+        self.response: httpx.Response | None = None
+        self.retries = 0
+        self.rate_limit: RateLimitInfo | None = None
+        self.request_id: str | None = None
+        self.done = False
+        self._fallback: ChatResponse | None = None
+
+    async def __aenter__(self) -> ChatStream:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        prompt_chars = sum(len(m.content) for m in self.request.messages)
+        estimate = prompt_chars // 4 + (self.request.max_tokens or 0)
+        self.response, self.retries = await self._client._send(
+            "POST",
+            "/chat/completions",
+            json_body=self.request.to_body(stream=True),
+            stream=True,
+            on_attempt=self.meter.request_sent,
+            estimated_tokens=estimate,
+        )
+        self.rate_limit = parse_rate_limit_headers(self.response.headers)
+        self.request_id = self.response.headers.get("x-request-id")
+        content_type = self.response.headers.get("content-type", "").lower()
+        if "text/event-stream" not in content_type:
+            # Some servers ignore `stream: true` and answer with one JSON body.
+            payload = await self._client._read_json(self.response)
+            self._fallback = parse_completion(payload, provider=self._client.provider)
+
+    async def aclose(self) -> None:
+        if self.response is not None:
+            await self.response.aclose()
+
+    # What has arrived so far -----------------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        return self.reader.text
+
+    @property
+    def reasoning(self) -> str:
+        return self.reader.reasoning
+
+    @property
+    def usage(self) -> Usage | None:
+        return self.reader.usage
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.reader.finish_reason
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return self.reader.tool_calls
+
+    def figures(self) -> SpeedFigures:
+        return self.meter.figures()
+
+    def result(self) -> ChatResponse:
+        return ChatResponse(
+            text=self.text,
+            reasoning=self.reasoning or None,
+            finish_reason=self.finish_reason,
+            usage=self.usage,
+            model=self.reader.model,
+            id=self.reader.id,
+            tool_calls=self.tool_calls,
+            rate_limit=self.rate_limit,
+            request_id=self.request_id,
+        )
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[StreamEvent]:
+        if self.response is None:
+            raise RuntimeError("ChatStream used before open(); use `async with client.stream(...)`")
+        try:
+            if self._fallback is not None:
+                for event in self._replay(self._fallback):
+                    yield event
+            else:
+                async for event in self._read_sse(self.response):
+                    yield event
+        finally:
+            if self.meter.t_end is None:
+                self.meter.finish()
+        self._learn_ratio()
+
+    def _replay(self, answer: ChatResponse) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        reader = self.reader
+        if answer.reasoning:
+            reader.reasoning_parts.append(answer.reasoning)
+            self.meter.on_text(answer.reasoning)
+            events.append(ReasoningDelta(answer.reasoning))
+        if answer.text:
+            reader.text_parts.append(answer.text)
+            self.meter.on_text(answer.text)
+            events.append(ContentDelta(answer.text))
+        if answer.usage is not None:
+            reader.usage = answer.usage
+            self.meter.on_usage(answer.usage)
+            events.append(UsageUpdate(answer.usage))
+        reader.finish_reason = answer.finish_reason
+        self.done = True
+        return events
+
+    async def _read_sse(self, response: httpx.Response) -> AsyncIterator[StreamEvent]:
+        client, meter, reader = self._client, self.meter, self.reader
+        provider = client.provider
+        try:
+            async for sse in EventSource(response).aiter_sse():
+                data = sse.data
+                if sse.event == "error":
+                    raise classify_inband_error(_loads_or_text(data), provider=provider)
+                if not data:
+                    continue
+                if data.startswith("[DONE]"):
+                    self.done = True
+                    break
+                try:
+                    chunk = json.loads(data)
+                except ValueError as exc:
+                    raise ProtocolError(
+                        f"a malformed chunk arrived mid-stream: {data[:80]!r}",
+                        provider=provider,
+                        code="malformed_chunk",
+                        hint="the server sent invalid JSON; the partial answer is kept",
+                    ) from exc
+                for event in reader.feed(chunk):
+                    if isinstance(event, ContentDelta | ReasoningDelta):
+                        meter.on_text(event.text)
+                    elif isinstance(event, UsageUpdate):
+                        meter.on_usage(event.usage)
+                    yield event
+        except httpx.ReadTimeout as exc:
+            raise NetworkError(
+                f"the stream stalled: no data for {client.timeout.read:g}s",
+                provider=provider,
+                code="stream_stalled",
+                hint="the partial answer is kept; try again",
+            ) from exc
+        except httpx.TransportError as exc:
+            raise NetworkError(
+                f"the connection was cut mid-stream ({exc})",
+                provider=provider,
+                code="stream_cut",
+                hint="the partial answer is kept; try again",
+            ) from exc
+        if not self.done and reader.finish_reason is None:
+            raise NetworkError(
+                "the stream ended before the answer was finished",
+                provider=provider,
+                code="stream_truncated",
+                hint="the partial answer is kept; try again",
+            )
+        self.done = True
+
+    def _learn_ratio(self) -> None:
+        usage = self.usage
+        if usage is not None and usage.completion_tokens:
+            chars = len(self.text) + len(self.reasoning)
+            self._client.ratios.learn((self._client.provider, self.request.model), chars, usage.completion_tokens)
+
+
+def _loads_or_text(data: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data or "the provider reported an error mid-stream"
+
+
+def parse_completion(payload: Any, *, provider: str | None = None) -> ChatResponse:
+    """A non-streamed `chat.completion` body as a `ChatResponse`."""
+    if not isinstance(payload, dict):
+        raise ProtocolError("the response is not a JSON object", provider=provider)
+    if payload.get("error"):
+        raise classify_inband_error(payload, provider=provider)
+    choices = payload.get("choices")
+    if not isinstance(choices, list):
+        raise ProtocolError("the response has no `choices`", provider=provider)
+    message: dict[str, Any] = {}
+    finish = None
+    if choices and isinstance(choices[0], dict):
+        message = choices[0].get("message") or {}
+        finish = choices[0].get("finish_reason")
+    reasoning = message.get("reasoning") or message.get("reasoning_content")
+    tool_calls = [
+        ToolCall(
+            index=i,
+            id=call.get("id"),
+            name=(call.get("function") or {}).get("name"),
+            arguments=(call.get("function") or {}).get("arguments") or "",
+        )
+        for i, call in enumerate(message.get("tool_calls") or [])
+        if isinstance(call, dict)
+    ]
+    usage = payload.get("usage")
+    return ChatResponse(
+        text=message.get("content") or "",
+        reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
+        finish_reason=finish,
+        usage=Usage.from_dict(usage) if isinstance(usage, dict) else None,
+        model=payload.get("model"),
+        id=payload.get("id") or None,
+        tool_calls=tool_calls,
+    )
