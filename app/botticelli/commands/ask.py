@@ -1,0 +1,202 @@
+"""`botticelli ask`: one prompt, the answer streamed to stdout, figures on stderr (or one JSON object)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any, TextIO
+
+MAX_PROMPT_BYTES = 8 * 1024 * 1024
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ask", help="ask one question; the answer streams to stdout")
+    p.add_argument("-p", "--profile", help="profile to use (default: the configured default)")
+    p.add_argument("-m", "--model", help="model (default: the profile's default_model)")
+    p.add_argument("-s", "--system", help="system prompt")
+    p.add_argument("--max-tokens", type=int, help="cap on the answer's length in tokens")
+    p.add_argument("--temperature", type=float, help="sampling temperature")
+    p.add_argument("--session", metavar="ID|new", help="continue a saved session, or `new` to start one")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end, nothing else")
+    p.add_argument("--quiet", "-q", action="store_true", help="no stats line on stderr")
+    p.add_argument("--raw", action="store_true", help="keep terminal escape sequences in the answer")
+    p.add_argument("prompt", nargs="*", help='the prompt; "-" or nothing reads stdin')
+    p.set_defaults(run=run)
+
+
+class AskInputError(Exception):
+    """Bad prompt input; exit code 2."""
+
+
+def read_prompt(words: list[str], stdin: Any) -> str:
+    """The prompt from the arguments, or stdin for `-` / nothing. Refuses empty and binary input."""
+    if words and words != ["-"]:
+        text = " ".join(words)
+    else:
+        if stdin is None or (hasattr(stdin, "isatty") and stdin.isatty()):
+            raise AskInputError("no prompt given (pass it as an argument, or pipe it on stdin)")
+        raw = stdin.buffer.read(MAX_PROMPT_BYTES + 1) if hasattr(stdin, "buffer") else stdin.read().encode()
+        if len(raw) > MAX_PROMPT_BYTES:
+            raise AskInputError(f"stdin is larger than {MAX_PROMPT_BYTES // (1024 * 1024)} MB (shorten the prompt)")
+        if b"\x00" in raw:
+            raise AskInputError("stdin looks binary (it contains NUL bytes); pipe text instead")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise AskInputError(f"stdin is not UTF-8 text (bad byte at offset {exc.start}); pipe text instead") from exc
+    if not text.strip():
+        raise AskInputError("the prompt is empty (pass it as an argument, or pipe it on stdin)")
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_ask(args, sys.stdin, sys.stdout, sys.stderr))
+
+
+async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -> int:
+    from botticelli.config import ConfigError, load_config
+    from botticelli.providers.errors import ProviderError
+    from botticelli.providers.types import ChatMessage, ChatRequest
+    from botticelli.targets import open_client, resolve_target
+
+    result: dict[str, Any] = {"profile": args.profile, "model": args.model, "text": "", "reasoning": None,
+                              "finish_reason": None, "usage": None, "stats": None, "rate_limit": None,
+                              "error": None}
+
+    def fail(message: str, code: int, error: dict[str, Any] | None = None) -> int:
+        if args.json:
+            result["error"] = error or {"kind": "usage", "status": None, "code": None, "message": message,
+                                        "retry_after_s": None}
+            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        err.write(message + "\n")
+        return code
+
+    try:
+        prompt = read_prompt(args.prompt, stdin)
+        if args.max_tokens is not None and args.max_tokens <= 0:
+            raise AskInputError("--max-tokens must be a positive number")
+        config = load_config()
+        target = resolve_target(config, args.profile, args.model)
+    except AskInputError as exc:
+        return fail(f"error: ask: {exc}", 2)
+    except ConfigError as exc:
+        return fail(f"error: config: {exc}", 2)
+    result["profile"], result["model"] = target.profile.name, target.model
+
+    messages = [ChatMessage("system", args.system)] if args.system else []
+    session = None
+    if args.session:
+        try:
+            session, history = _open_session(args.session, target, args.system, prompt)
+        except Exception as exc:  # a sessions error is a usage error with its own message
+            return fail(f"error: sessions: {exc}", getattr(exc, "exit_code", 2))
+        messages = history
+    messages.append(ChatMessage("user", prompt))
+    request = ChatRequest(target.model, messages, max_tokens=args.max_tokens, temperature=args.temperature)
+
+    printer = _TextPrinter(out, raw=args.raw, enabled=not args.json)
+    stream = None
+    error: ProviderError | None = None
+    try:
+        client = open_client(target.profile)
+    except ProviderError as exc:
+        return fail(exc.one_line(), exc.exit_code, exc.to_dict())
+    except ConfigError as exc:
+        return fail(f"error: config: {exc}", 2)
+    try:
+        async with client:
+            stream = client.stream(request)
+            try:
+                async with stream:
+                    async for event in stream:
+                        text = getattr(event, "text", None)
+                        if text and type(event).__name__ == "ContentDelta":
+                            printer.write(text)
+                            if session is not None:
+                                session.checkpoint(stream.text, stream.reasoning)
+            except ProviderError as exc:
+                error = exc
+            except (KeyboardInterrupt, asyncio.CancelledError):
+                printer.end()
+                if session is not None:
+                    session.finish(stream.text, stream.reasoning, "cancelled", stream.figures(), None)
+                err.write("error: interrupted (the partial answer above is kept)\n")
+                return 130
+    finally:
+        printer.end()
+
+    figures = stream.figures() if stream is not None and stream.meter.t_sent is not None else None
+    if stream is not None:
+        answer = stream.result()
+        result.update(
+            text=answer.text if args.raw else _strip(answer.text),
+            reasoning=(answer.reasoning if args.raw else _strip(answer.reasoning)) if answer.reasoning else None,
+            finish_reason=answer.finish_reason if error is None else (answer.finish_reason or "error"),
+            usage=answer.usage.to_dict() if answer.usage else None,
+            rate_limit=answer.rate_limit.to_dict() if answer.rate_limit else None,
+        )
+        if figures is not None:
+            result["stats"] = figures.to_dict()
+    if session is not None and stream is not None:
+        session.finish(stream.text, stream.reasoning, None if error else stream.finish_reason, figures,
+                       error.to_dict() if error else None)
+    if error is not None:
+        result["error"] = error.to_dict()
+        if args.json:
+            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        err.write(error.one_line() + "\n")
+        return error.exit_code
+    if args.json:
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    elif not args.quiet and figures is not None:
+        from botticelli.stats import summary_line
+
+        err.write(f"{target.profile.name} · {target.model} · {summary_line(figures)}\n")
+    return 0
+
+
+def _strip(text: str | None) -> str:
+    from botticelli.safety import strip_escapes
+
+    return strip_escapes(text or "")
+
+
+class _TextPrinter:
+    """Writes streamed text to stdout as it arrives, escape sequences stripped unless raw."""
+
+    def __init__(self, out: TextIO, *, raw: bool, enabled: bool) -> None:
+        from botticelli.safety import EscapeStripper
+
+        self.out, self.enabled = out, enabled
+        self._stripper = None if raw else EscapeStripper()
+        self._last = ""
+
+    def write(self, text: str) -> None:
+        if not self.enabled:
+            return
+        safe = text if self._stripper is None else self._stripper.feed(text)
+        if safe:
+            self.out.write(safe)
+            self.out.flush()
+            self._last = safe[-1]
+
+    def end(self) -> None:
+        if not self.enabled:
+            return
+        if self._stripper is not None:
+            rest = self._stripper.flush()
+            if rest:
+                self.out.write(rest)
+                self._last = rest[-1]
+        if self._last and self._last != "\n":
+            self.out.write("\n")
+        self._last = ""
+        self.out.flush()
+
+
+def _open_session(ref: str, target: Any, system: str | None, prompt: str) -> tuple[Any, list[Any]]:
+    from botticelli.sessions.ask_bridge import AskSession
+
+    return AskSession.open(ref, target, system, prompt)

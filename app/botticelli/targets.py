@@ -1,0 +1,98 @@
+"""From a profile name and a model to a ready client: keys, key safety, pacing, the in-process simulator.
+
+The CLI, the TUI and the bench all open clients here, so a key is resolved, checked and redacted the same way
+everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from botticelli.config import Config, ConfigError, Profile, check_key_destination, resolve_api_key
+from botticelli.providers.client import OpenAICompatibleClient, RetryPolicy
+from botticelli.providers.errors import AuthError
+from botticelli.providers.ratelimit import PacingLimits, RequestPacer
+from botticelli.safety import install_redaction
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One profile and one of its models: what a chat or a race run talks to."""
+
+    profile: Profile
+    model: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.profile.name}:{self.model}"
+
+
+def find_profile(config: Config, name: str | None) -> Profile:
+    """The named profile (or the default one); an unknown name is a ConfigError listing the known ones."""
+    chosen = name or config.default_profile
+    profile = config.profiles.get(chosen)
+    if profile is None:
+        known = ", ".join(sorted(config.profiles))
+        raise ConfigError(f"unknown profile '{chosen}' (known profiles: {known}; add one to {config.path})")
+    return profile
+
+
+def resolve_target(config: Config, profile_name: str | None, model: str | None) -> Target:
+    profile = find_profile(config, profile_name)
+    chosen = model or profile.default_model or (profile.models[0] if profile.models else None)
+    if not chosen:
+        raise ConfigError(
+            f"profile '{profile.name}' has no default_model; pass --model "
+            f"or set default_model in {config.path}"
+        )
+    return Target(profile, chosen)
+
+
+def missing_key_hint(profile: Profile) -> str:
+    return profile.missing_key_hint()
+
+
+def open_client(
+    profile: Profile,
+    *,
+    max_retries: int | None = None,
+    env: Mapping[str, str] | None = None,
+    pace: bool = True,
+) -> OpenAICompatibleClient:
+    """A client for `profile`. Raises AuthError when a needed key is missing, ConfigError when unsafe."""
+    key = resolve_api_key(profile, env)
+    if key:
+        install_redaction([key])
+        check_key_destination(profile, key)
+    elif profile.needs_key:
+        raise AuthError(
+            f"no API key for profile '{profile.name}'",
+            provider=profile.name,
+            code="missing_api_key",
+            hint=missing_key_hint(profile),
+        )
+    transport = None
+    if profile.simulated:
+        from botticelli.simulator.transport import SimulatorTransport
+
+        transport = SimulatorTransport()
+    pacer = None
+    limits = profile.rate_limits
+    if pace and limits is not None:
+        pacer = RequestPacer(
+            PacingLimits(limits.requests_per_minute, limits.requests_per_day, limits.tokens_per_minute)
+        )
+    retries = profile.max_retries if max_retries is None else max_retries
+    return OpenAICompatibleClient(
+        profile.base_url,
+        api_key=key,
+        provider=profile.name,
+        headers=profile.headers,
+        timeout_s=profile.timeout_s,
+        connect_timeout_s=profile.connect_timeout_s,
+        retry=RetryPolicy(max_retries=retries),
+        pacer=pacer,
+        transport=transport,
+        key_hint=f"the key was rejected; check it ({missing_key_hint(profile)})" if profile.needs_key else None,
+    )
