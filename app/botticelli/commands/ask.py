@@ -88,11 +88,14 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
     messages = [ChatMessage("system", args.system)] if args.system else []
     session = None
     if args.session:
+        from botticelli.sessions import SessionStoreError
+
         try:
             session, history = _open_session(args.session, target, args.system, prompt)
-        except Exception as exc:  # a sessions error is a usage error with its own message
-            return fail(f"error: sessions: {exc}", getattr(exc, "exit_code", 2))
-        messages = history
+        except SessionStoreError as exc:
+            return fail(exc.one_line(), exc.exit_code)
+        messages = [ChatMessage(m["role"], m["content"]) for m in history]
+        result["session_id"] = session.session_id
     messages.append(ChatMessage("user", prompt))
     request = ChatRequest(target.model, messages, max_tokens=args.max_tokens, temperature=args.temperature)
 
@@ -101,9 +104,11 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
     error: ProviderError | None = None
     try:
         client = open_client(target.profile)
-    except ProviderError as exc:
-        return fail(exc.one_line(), exc.exit_code, exc.to_dict())
-    except ConfigError as exc:
+    except (ProviderError, ConfigError) as exc:
+        if session is not None:
+            session.finish("", None, "error", None, exc.to_dict() if isinstance(exc, ProviderError) else None)
+        if isinstance(exc, ProviderError):
+            return fail(exc.one_line(), exc.exit_code, exc.to_dict())
         return fail(f"error: config: {exc}", 2)
     try:
         async with client:
@@ -115,7 +120,7 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
                         if text and type(event).__name__ == "ContentDelta":
                             printer.write(text)
                             if session is not None:
-                                session.checkpoint(stream.text, stream.reasoning)
+                                session.checkpoint(lambda: (stream.text, stream.reasoning))
             except ProviderError as exc:
                 error = exc
             except (KeyboardInterrupt, asyncio.CancelledError):
@@ -196,7 +201,21 @@ class _TextPrinter:
         self.out.flush()
 
 
-def _open_session(ref: str, target: Any, system: str | None, prompt: str) -> tuple[Any, list[Any]]:
-    from botticelli.sessions.ask_bridge import AskSession
+def _open_session(ref: str, target: Any, system: str | None, prompt: str) -> tuple[Any, list[dict[str, str]]]:
+    """A recorder for `--session ID|new` (the prompt already stored) and the history to send before it."""
+    from botticelli.sessions import SessionStore
+    from botticelli.sessions.export import openai_messages
+    from botticelli.sessions.recorder import TurnRecorder
 
-    return AskSession.open(ref, target, system, prompt)
+    store = SessionStore.open()
+    if ref == "new":
+        session = store.create_session(system_prompt=system, profile=target.profile.name, model=target.model)
+    else:
+        session = store.get_session(store.resolve(ref))
+        if system is not None and system != session.system_prompt:
+            store.set_system_prompt(session.id, system)
+            session = store.get_session(session.id)
+    history = openai_messages(session, store.messages(session.id))
+    recorder = TurnRecorder(store, session.id)
+    recorder.prompt(prompt, target.profile.name, target.model)
+    return recorder, history

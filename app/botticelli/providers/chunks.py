@@ -117,6 +117,10 @@ class ChunkReader:
                     self._read_tool_call(call)
         return events
 
+    def add_tool_call(self, call: ToolCall) -> None:
+        """A complete tool call from elsewhere (a non-streamed answer replayed as a stream)."""
+        self._tools[call.index] = _ToolCallParts(id=call.id, name=call.name, arguments=[call.arguments])
+
     def _read_tool_call(self, call: dict[str, Any]) -> None:
         index = call.get("index", 0)
         parts = self._tools.setdefault(index if isinstance(index, int) else 0, _ToolCallParts())

@@ -17,6 +17,7 @@ from botticelli.providers.errors import (
     AuthError,
     InvalidRequestError,
     ModelNotFoundError,
+    NetworkError,
     ProtocolError,
     ProviderError,
     RateLimitError,
@@ -116,6 +117,8 @@ def classify_http_error(
         if status == 404 and not parsed.code and "model" not in lowered:
             return InvalidRequestError(message, hint="check the profile's base_url", **common)
         return ModelNotFoundError(message, hint=hint, **common)
+    if status == 408:
+        return NetworkError(message, hint="the server timed out waiting for the request; try again", **common)
     if status == 413:
         return InvalidRequestError(
             message, hint="the request is larger than this model or tier allows; shorten it", **common

@@ -25,11 +25,17 @@ from botticelli.providers.chunks import ChunkReader
 from botticelli.providers.classify import classify_http_error, classify_inband_error
 from botticelli.providers.errors import NetworkError, ProtocolError, ProviderError, RateLimitError
 from botticelli.providers.models import parse_models
-from botticelli.providers.ratelimit import PacingExceeded, RequestPacer, parse_rate_limit_headers
+from botticelli.providers.ratelimit import (
+    PacingExceeded,
+    RequestPacer,
+    parse_rate_limit_headers,
+    parse_retry_after,
+)
 from botticelli.providers.types import (
     ChatRequest,
     ChatResponse,
     ContentDelta,
+    Finish,
     ModelInfo,
     RateLimitInfo,
     ReasoningDelta,
@@ -198,6 +204,9 @@ class OpenAICompatibleClient:
                 on_attempt()
             try:
                 response = await self._http.send(request, stream=True)
+            except httpx.UnsupportedProtocol as exc:
+                raise NetworkError(f"cannot use {url!r}: {exc}", provider=self.provider, code="bad_url",
+                                   hint="check the profile's base_url") from exc
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 error = _network_error(exc, self.provider, request.url, self.timeout)
                 if retries < self.retry.max_retries:
@@ -233,10 +242,14 @@ class OpenAICompatibleClient:
             return None
         if should != "true" and not _is_retryable_status(response.status_code):
             return None
-        if error.retry_after_s is not None and error.retry_after_s > 0:
-            if error.retry_after_s > self.retry.max_retry_after_s:
+        # A server-directed wait counts on any retried status (a 503 or HF's 500 with `retry-after: 1` too).
+        retry_after = error.retry_after_s
+        if retry_after is None:
+            retry_after = parse_retry_after(response.headers)
+        if retry_after is not None and retry_after > 0:
+            if retry_after > self.retry.max_retry_after_s:
                 return None
-            return error.retry_after_s
+            return retry_after
         return self.retry.backoff(retries)
 
 
@@ -363,7 +376,12 @@ class ChatStream:
             reader.usage = answer.usage
             self.meter.on_usage(answer.usage)
             events.append(UsageUpdate(answer.usage))
+        for call in answer.tool_calls:
+            reader.add_tool_call(call)
+        reader.model, reader.id = answer.model, answer.id
         reader.finish_reason = answer.finish_reason
+        if answer.finish_reason:
+            events.append(Finish(answer.finish_reason))
         self.done = True
         return events
 

@@ -48,7 +48,7 @@ class ProviderError(Exception):
         parts = []
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
-        if self.code:
+        if self.code and self.status is not None:
             parts.append(self.code)
         head = " ".join(parts)
         return f"{head}: {self.message}" if head else self.message

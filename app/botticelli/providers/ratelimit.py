@@ -36,7 +36,7 @@ def parse_go_duration(text: str | None) -> float | None:
     parts = _GO_DURATION_PART.findall(value)
     if not parts or "".join(n + u for n, u in parts) != value:
         return None
-    return sum(float(number) * _GO_UNITS[unit] for number, unit in parts)
+    return round(sum(float(number) * _GO_UNITS[unit] for number, unit in parts), 9)
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
