@@ -16,14 +16,14 @@ run: $(STAMP)
 	$(BIN)/botticelli $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 test-live: $(STAMP)
 	$(BIN)/python -m pytest -m live
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/ruff check .
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
