@@ -1,0 +1,86 @@
+"""A race as the DESIGN.md `bench --json` object or as CSV (one row per run), and atomic file writes."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from botticelli.bench.runner import BenchResult
+from botticelli.bench.summary import summarize
+
+CSV_FIGURES: tuple[str, ...] = (
+    "ttft_s", "total_s", "completion_tokens", "tokens_exact", "decode_tps", "e2e_tps", "server_tps", "queue_s",
+)
+CSV_COLUMNS: tuple[str, ...] = (
+    "target", "run", *CSV_FIGURES, "text_chars", "retried", "error_kind", "error_message",
+)
+
+
+def bench_json(result: BenchResult) -> dict[str, Any]:
+    """`{"prompt", "runs_per_target", "concurrent", "runs": [...], "summary": [...]}` (DESIGN.md)."""
+    plan = result.plan
+    return {
+        "prompt": plan.prompt,
+        "runs_per_target": plan.runs,
+        "concurrent": plan.concurrent,
+        "runs": [run.to_dict() for run in result.runs],
+        "summary": [s.to_dict() for s in summarize(result.runs, plan.labels, result.simulated)],
+    }
+
+
+def dumps_json(result: BenchResult) -> str:
+    """The JSON object on one line, newline-terminated."""
+    return json.dumps(bench_json(result), ensure_ascii=False) + "\n"
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def bench_csv(result: BenchResult) -> str:
+    """A header, then one row per measured run in round-robin order; empty cells for unknown figures."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for run in result.runs:
+        stats = run.stats.to_dict() if run.stats is not None else {}
+        error = run.error or {}
+        writer.writerow([
+            run.target,
+            run.run,
+            *(_cell(stats.get(name)) for name in CSV_FIGURES),
+            run.text_chars,
+            _cell(run.retried),
+            _cell(error.get("kind")),
+            _cell(error.get("message")),
+        ])
+    return out.getvalue()
+
+
+def write_atomic(path: Path | str, text: str) -> Path:
+    """Write `text` to `path` through a temporary file in the same folder, so readers never see half a file."""
+    target = Path(path).expanduser()
+    folder = target.parent if str(target.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target

@@ -1,0 +1,166 @@
+"""Plain-text views of a race for the terminal: a progress line per run and the summary table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from botticelli.bench.runner import BenchResult, RunResult
+from botticelli.bench.summary import Spread, TargetSummary, summarize, winner
+from botticelli.safety import strip_escapes
+from botticelli.stats import SpeedFigures
+
+WINNER_MARK = "★"
+SIMULATED = "(simulated)"
+
+
+def tps_text(value: float | None) -> str:
+    """`840`, `1,012`, `60.1`, `—`."""
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def seconds_text(value: float | None) -> str:
+    """`0.21s`, `1.50s`, `—`."""
+    return "—" if value is None else f"{value:.2f}s"
+
+
+def ratio_text(ratio: float | None, slowest: bool) -> str:
+    """`13.4× faster`, `slowest`, `—`."""
+    if ratio is None:
+        return "—"
+    if slowest:
+        return "slowest"
+    return f"{ratio:.1f}× faster"
+
+
+def figures_text(stats: SpeedFigures) -> str:
+    """`TTFT 0.21s · 840 tok/s · 256 tok`; estimated counts carry `~`."""
+    approx = "" if stats.tokens_exact else "~"
+    return (f"TTFT {seconds_text(stats.ttft_s)} · {approx}{tps_text(stats.decode_tps)} tok/s · "
+            f"{stats.tokens_label()} tok")
+
+
+def error_text(error: dict | None) -> str:
+    """`rate_limit: HTTP 429: Rate limit reached ...` on one line, escapes stripped."""
+    if not error:
+        return "unknown error"
+    status = f"HTTP {error['status']}: " if error.get("status") is not None else ""
+    message = " ".join(strip_escapes(str(error.get("message") or "")).split())
+    return f"{error.get('kind', 'error')}: {status}{message}"
+
+
+def failure_text(result: BenchResult, label: str) -> str | None:
+    """The target's first error with what to do: `auth: no API key for profile 'groq' (set GROQ_API_KEY)`."""
+    failure = result.first_error(label)
+    if failure is None or failure.error is None:
+        return None
+    text = error_text(failure.error)
+    if failure.hint:
+        text += f" ({strip_escapes(failure.hint)})"
+    return " ".join(text.split())
+
+
+def progress_line(result: RunResult, done: int, total: int) -> str:
+    """`[3/10] groq:llama-3.1-8b-instant run 2: TTFT 0.21s · 840 tok/s · 256 tok` (warm-ups: `[warm-up]`)."""
+    head = "[warm-up]" if result.warmup else f"[{done}/{total}]"
+    what = f"{head} {result.target}" + ("" if result.warmup else f" run {result.run}")
+    if result.ok and result.stats is not None:
+        tail = figures_text(result.stats) + (" (retried: left out of the medians)" if result.retried else "")
+    else:
+        tail = "failed: " + error_text(result.error)
+    return f"{what}: {tail}"
+
+
+def _spread_text(value: Spread | None, fmt: Callable[[float | None], str], unit: str = "") -> str:
+    """`806 (799–835)`, `0.201s (0.200–0.203, p90 0.202)`: median, then (min–max[, p90])."""
+    if value is None:
+        return "—"
+    text = fmt(value.median) + unit
+    if value.n > 1:
+        text += f" ({fmt(value.min)}–{fmt(value.max)}"
+        text += f", p90 {fmt(value.p90)})" if value.p90 is not None else ")"
+    return text
+
+
+def _ttft(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _row(s: TargetSummary, runs: int, best: str | None, slowest_decode: str | None,
+         slowest_ttft: str | None, compare: bool, failure: str | None) -> list[str]:
+    label = f"{s.target} {SIMULATED}" if s.simulated else s.target
+    mark = WINNER_MARK if s.target == best else " "
+    tokens = s.completion_tokens
+    token_cell = "—" if tokens is None else ("" if s.tokens_exact else "~") + f"{tokens.median:.0f}"
+    row = [mark, label, f"{s.ok}/{runs}"]
+    if s.ok == 0:
+        return [*row, "failed: " + (failure or error_text(s.error))]
+    row += [
+        _spread_text(s.figures.get("ttft_s"), _ttft, "s"),
+        _spread_text(s.figures.get("decode_tps"), tps_text),
+        tps_text(s.median("e2e_tps")),
+        tps_text(s.median("server_tps")),
+        token_cell,
+    ]
+    if compare:
+        row += [
+            ratio_text(s.decode_ratio_to_slowest, s.target == slowest_decode),
+            ratio_text(s.ttft_ratio_to_slowest, s.target == slowest_ttft),
+        ]
+    return row
+
+
+def _slowest(summaries: Sequence[TargetSummary], figure: str, highest: bool) -> str | None:
+    scored = [(m, s.target) for s in summaries if (m := s.median(figure)) is not None]
+    if len(scored) < 2:
+        return None
+    return (max(scored) if highest else min(scored))[1]
+
+
+def _align(rows: list[list[str]]) -> list[str]:
+    full = [r for r in rows if len(r) == len(rows[0])]
+    widths = [max(len(r[i]) for r in full) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        if len(row) == len(widths):
+            cells = [cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        else:
+            cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def summary_table(result: BenchResult) -> str:
+    """The race as a table: per target ok/runs, median TTFT and decode tok/s (min–max), e2e, server tok/s,
+    tokens (exact, or `~` estimated) and "N.N× faster" than the slowest; the decode winner is starred."""
+    plan = result.plan
+    summaries = summarize(result.runs, plan.labels, result.simulated)
+    best = winner(summaries, "decode_tps")
+    compare = sum(1 for s in summaries if s.median("decode_tps") is not None) >= 2
+    header = ["", "target", "ok", "TTFT", "decode tok/s", "e2e tok/s", "server tok/s", "tokens"]
+    if compare:
+        header += ["decode vs slowest", "TTFT vs slowest"]
+    slow_decode = _slowest(summaries, "decode_tps", highest=False)
+    slow_ttft = _slowest(summaries, "ttft_s", highest=True)
+    rows = [header] + [
+        _row(s, plan.runs, best, slow_decode, slow_ttft, compare, failure_text(result, s.target))
+        for s in summaries
+    ]
+    mode = "concurrent" if plan.concurrent else "sequential"
+    warm = f" after {plan.warmup} warm-up" + ("s" if plan.warmup != 1 else "") if plan.warmup else ", no warm-up"
+    title = (f"race {result.race_id} · {len(plan.targets)} target{'s' if len(plan.targets) != 1 else ''} · "
+             f"{plan.runs} run{'s' if plan.runs != 1 else ''} each{warm} · {mode} · max_tokens {plan.max_tokens} · "
+             "temperature 0")
+    notes = ["medians over successful runs, (min–max); decode tok/s excludes TTFT, e2e tok/s includes it; "
+             "~ = estimated token count"]
+    if best is not None:
+        notes.append(f"{WINNER_MARK} fastest decode: {best}")
+    for s in summaries:
+        if s.retried:
+            notes.append(f"{s.target}: {s.retried} retried run(s) left out of the medians")
+        if s.failed and s.ok:
+            notes.append(f"{s.target}: {s.failed} run(s) failed ({error_text(s.error)})")
+        if s.estimated_runs and not s.tokens_exact:
+            notes.append(f"{s.target}: token counts estimated in {s.estimated_runs} run(s) (no usage from the server)")
+    return "\n".join([title, "", *_align(rows), "", *notes]) + "\n"
