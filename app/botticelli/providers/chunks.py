@@ -60,7 +60,7 @@ class ChunkReader:
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
         """The events in one decoded chunk; raises a ProviderError for an in-band error."""
-        if not isinstance(chunk, dict):
+        if type(chunk) is not dict:
             from botticelli.providers.errors import ProtocolError
 
             raise ProtocolError(f"expected a JSON object in the stream, got {type(chunk).__name__}",
@@ -68,9 +68,8 @@ class ChunkReader:
         if chunk.get("error"):
             raise classify_inband_error(chunk, provider=self.provider)
         x_groq = chunk.get("x_groq")
-        if isinstance(x_groq, dict) and x_groq.get("error"):
+        if x_groq is not None and isinstance(x_groq, dict) and x_groq.get("error"):
             raise classify_inband_error(x_groq["error"], provider=self.provider)
-
         if self.model is None and isinstance(chunk.get("model"), str):
             self.model = chunk["model"]
         if self.id is None and chunk.get("id"):
@@ -78,21 +77,28 @@ class ChunkReader:
 
         events: list[StreamEvent] = []
         choices = chunk.get("choices")
-        if isinstance(choices, list) and choices:
+        if choices and type(choices) is list:
             choice = choices[0]
-            if isinstance(choice, dict):
+            if type(choice) is dict:
                 delta = choice.get("delta")
-                if isinstance(delta, dict):
-                    events.extend(self._read_delta(delta))
+                if delta and type(delta) is dict:
+                    content = delta.get("content")
+                    if len(delta) <= 2 and type(content) is str and "reasoning" not in delta:
+                        # the common case: {"content": "..."} or {"role": ..., "content": ...}
+                        if content:
+                            self.text_parts.append(content)
+                            events.append(ContentDelta(content))
+                    else:
+                        events.extend(self._read_delta(delta))
                 reason = choice.get("finish_reason")
                 if reason:
                     self.finish_reason = str(reason)
                     events.append(Finish(self.finish_reason))
 
         raw_usage = chunk.get("usage")
-        if not isinstance(raw_usage, dict) and isinstance(x_groq, dict):
+        if raw_usage is None and x_groq is not None and isinstance(x_groq, dict):
             raw_usage = x_groq.get("usage")
-        if isinstance(raw_usage, dict) and raw_usage:
+        if raw_usage and isinstance(raw_usage, dict):
             time_info = chunk.get("time_info") if isinstance(chunk.get("time_info"), dict) else None
             self.usage = Usage.from_dict(raw_usage, time_info)
             events.append(UsageUpdate(self.usage))

@@ -24,6 +24,7 @@ from botticelli.providers.errors import (
     ServerError,
 )
 from botticelli.providers.ratelimit import parse_retry_after, retry_after_from_message
+from botticelli.safety import strip_escapes
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
@@ -41,7 +42,8 @@ class ErrorBody:
 
 
 def _clip(text: str) -> str:
-    text = _SPACE.sub(" ", text).strip()
+    """The provider's text as one terminal-safe line (it is printed and stored as is): escapes stripped."""
+    text = _SPACE.sub(" ", strip_escapes(text)).strip()
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
@@ -81,7 +83,7 @@ def error_body_from_json(data: Mapping[str, Any]) -> ErrorBody:
 
 
 def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else strip_escapes(str(value))
 
 
 def classify_http_error(

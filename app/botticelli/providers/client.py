@@ -18,7 +18,6 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
 
 from botticelli import __version__
 from botticelli.providers.chunks import ChunkReader
@@ -31,6 +30,7 @@ from botticelli.providers.ratelimit import (
     parse_rate_limit_headers,
     parse_retry_after,
 )
+from botticelli.providers.sse import iter_sse
 from botticelli.providers.types import (
     ChatRequest,
     ChatResponse,
@@ -44,11 +44,13 @@ from botticelli.providers.types import (
     Usage,
     UsageUpdate,
 )
+from botticelli.safety import RedactingFilter
 from botticelli.stats import SpeedFigures, SpeedMeter, TokenRatios
 
 log = logging.getLogger("botticelli.providers")
 
 RETRY_STATUSES = frozenset({408, 409, 429, 498})
+DRAIN_AFTER_DONE_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,7 @@ class OpenAICompatibleClient:
         base_headers = {"User-Agent": f"botticelli/{__version__}", **(dict(headers or {}))}
         if api_key:
             base_headers["Authorization"] = f"Bearer {api_key}"
+        self._redactor = RedactingFilter([api_key]) if api_key else None
         self._http = httpx.AsyncClient(
             headers=base_headers,
             timeout=self.timeout,
@@ -146,7 +149,11 @@ class OpenAICompatibleClient:
             payload = await self._read_json(response)
         finally:
             await response.aclose()
-        result = parse_completion(payload, provider=self.provider)
+        try:
+            result = parse_completion(payload, provider=self.provider)
+        except ProviderError as exc:
+            self._scrub(exc)
+            raise
         result.rate_limit = parse_rate_limit_headers(response.headers)
         result.request_id = response.headers.get("x-request-id")
         return result
@@ -171,8 +178,8 @@ class OpenAICompatibleClient:
             return json.loads(body)
         except ValueError as exc:
             snippet = body[:120].decode("utf-8", "replace")
-            raise ProtocolError(f"the response is not JSON: {snippet!r}", provider=self.provider,
-                                status=response.status_code) from exc
+            raise self._scrub(ProtocolError(f"the response is not JSON: {snippet!r}", provider=self.provider,
+                                            status=response.status_code)) from exc
 
     async def _send(
         self,
@@ -231,9 +238,16 @@ class OpenAICompatibleClient:
             body = b""
         finally:
             await response.aclose()
-        return classify_http_error(
+        return self._scrub(classify_http_error(
             response.status_code, response.headers, body, provider=self.provider, key_hint=self.key_hint
-        )
+        ))
+
+    def _scrub(self, error: ProviderError) -> ProviderError:
+        """`error` with this client's key masked wherever the provider's text echoed it back (in place)."""
+        if self._redactor is not None:
+            error.message = self._redactor.redact(error.message)
+            error.args = (error.message,)
+        return error
 
     def _retry_wait(self, response: httpx.Response, error: ProviderError, retries: int) -> float | None:
         """Seconds to wait before retrying, or None to give up now."""
@@ -273,6 +287,7 @@ class ChatStream:
         self.request_id: str | None = None
         self.done = False
         self._fallback: ChatResponse | None = None
+        self._sse: AsyncIterator[Any] | None = None
 
     async def __aenter__(self) -> ChatStream:
         await self.open()
@@ -300,11 +315,32 @@ class ChatStream:
         if "text/event-stream" not in content_type:
             # Some servers ignore `stream: true` and answer with one JSON body.
             payload = await self._client._read_json(self.response)
-            self._fallback = parse_completion(payload, provider=self._client.provider)
+            try:
+                self._fallback = parse_completion(payload, provider=self._client.provider)
+            except ProviderError as exc:
+                self._client._scrub(exc)
+                raise
 
     async def aclose(self) -> None:
-        if self.response is not None:
+        if self.response is None:
+            return
+        try:
+            if self.done and self._sse is not None:
+                await self._drain_after_done()
+        finally:
             await self.response.aclose()
+
+    async def _drain_after_done(self) -> None:
+        """Read what follows `[DONE]` (normally just the chunked terminator) so the connection goes back to the
+        pool; closing a response with unread bytes closes its connection, and the next request pays a new
+        TCP (and TLS) handshake. Bounded: a server that keeps the response open is simply disconnected."""
+        sse, self._sse = self._sse, None
+        try:
+            async with asyncio.timeout(DRAIN_AFTER_DONE_S):
+                async for _ in sse:  # type: ignore[union-attr]
+                    pass
+        except Exception:  # a late error after a finished answer changes nothing: the connection is dropped
+            pass
 
     # What has arrived so far -----------------------------------------------------------------------------
     @property
@@ -389,9 +425,9 @@ class ChatStream:
         client, meter, reader = self._client, self.meter, self.reader
         provider = client.provider
         try:
-            async for sse in EventSource(response).aiter_sse():
-                data = sse.data
-                if sse.event == "error":
+            self._sse = iter_sse(response)
+            async for event_name, data in self._sse:
+                if event_name == "error":
                     raise classify_inband_error(_loads_or_text(data), provider=provider)
                 if not data:
                     continue
@@ -408,11 +444,15 @@ class ChatStream:
                         hint="the server sent invalid JSON; the partial answer is kept",
                     ) from exc
                 for event in reader.feed(chunk):
-                    if isinstance(event, ContentDelta | ReasoningDelta):
-                        meter.on_text(event.text)
-                    elif isinstance(event, UsageUpdate):
-                        meter.on_usage(event.usage)
+                    kind = type(event)
+                    if kind is ContentDelta or kind is ReasoningDelta:
+                        meter.on_text(event.text)  # type: ignore[union-attr]
+                    elif kind is UsageUpdate:
+                        meter.on_usage(event.usage)  # type: ignore[union-attr]
                     yield event
+        except ProviderError as exc:  # an in-band error or a malformed chunk: provider text, may echo the key
+            client._scrub(exc)
+            raise
         except httpx.ReadTimeout as exc:
             raise NetworkError(
                 f"the stream stalled: no data for {client.timeout.read:g}s",

@@ -96,25 +96,25 @@ class ToolCall:
     arguments: str
 
 
-# Stream events -------------------------------------------------------------------------------------------
+# Stream events (not frozen: a frozen dataclass costs a microsecond more to build, per token) ----------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContentDelta:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReasoningDelta:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UsageUpdate:
     usage: Usage
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finish:
     reason: str
 
