@@ -61,7 +61,11 @@ def open_client(
     pace: bool = True,
 ) -> OpenAICompatibleClient:
     """A client for `profile`. Raises AuthError when a needed key is missing, ConfigError when unsafe."""
-    key = resolve_api_key(profile, env)
+    try:
+        key = resolve_api_key(profile, env)
+    except ConfigError as exc:  # `${VAR}` unset or `api_key_cmd` failed: the key is missing, exit code 3
+        raise AuthError(str(exc), provider=profile.name, code="missing_api_key",
+                        hint="fix the profile's key source") from exc
     if key:
         install_redaction([key])
         check_key_destination(profile, key)
@@ -94,5 +98,11 @@ def open_client(
         retry=RetryPolicy(max_retries=retries),
         pacer=pacer,
         transport=transport,
-        key_hint=f"the key was rejected; check it ({missing_key_hint(profile)})" if profile.needs_key else None,
+        key_hint=_rejected_key_hint(profile) if profile.needs_key else None,
     )
+
+
+def _rejected_key_hint(profile: Profile) -> str:
+    if profile.api_key_env:
+        return f"the key was rejected; check {' or '.join(profile.api_key_env)}"
+    return "the key was rejected; check the profile's api_key"
