@@ -64,8 +64,9 @@ def open_client(
     try:
         key = resolve_api_key(profile, env)
     except ConfigError as exc:  # `${VAR}` unset or `api_key_cmd` failed: the key is missing, exit code 3
-        raise AuthError(str(exc), provider=profile.name, code="missing_api_key",
-                        hint="fix the profile's key source") from exc
+        message, hint = _split_hint(str(exc).removeprefix(f"profile {profile.name}: "))
+        raise AuthError(message, provider=profile.name, code="missing_api_key",
+                        hint=hint or "fix the profile's key source") from exc
     if key:
         install_redaction([key])
         check_key_destination(profile, key)
@@ -106,3 +107,11 @@ def _rejected_key_hint(profile: Profile) -> str:
     if profile.api_key_env:
         return f"the key was rejected; check {' or '.join(profile.api_key_env)}"
     return "the key was rejected; check the profile's api_key"
+
+
+def _split_hint(text: str) -> tuple[str, str | None]:
+    """`what happened (what to do)` -> (what happened, what to do)."""
+    if text.endswith(")") and " (" in text:
+        head, _, tail = text.rpartition(" (")
+        return head, tail[:-1]
+    return text, None

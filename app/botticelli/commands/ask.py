@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from typing import Any, TextIO
 
 MAX_PROMPT_BYTES = 8 * 1024 * 1024
+_JSON_UNSAFE = re.compile("[\x7f-\x9f]")  # DEL and C1 controls, which json.dumps leaves raw
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,11 +43,11 @@ def read_prompt(words: list[str], stdin: Any) -> str:
         if len(raw) > MAX_PROMPT_BYTES:
             raise AskInputError(f"stdin is larger than {MAX_PROMPT_BYTES // (1024 * 1024)} MB (shorten the prompt)")
         if b"\x00" in raw:
-            raise AskInputError("stdin looks binary (it contains NUL bytes); pipe text instead")
+            raise AskInputError("stdin looks binary: it contains NUL bytes (pipe text instead)")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise AskInputError(f"stdin is not UTF-8 text (bad byte at offset {exc.start}); pipe text instead") from exc
+            raise AskInputError(f"stdin is not UTF-8 text: bad byte at offset {exc.start} (pipe text instead)") from exc
     if not text.strip():
         raise AskInputError("the prompt is empty (pass it as an argument, or pipe it on stdin)")
     return text
@@ -69,14 +71,14 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
         if args.json:
             result["error"] = error or {"kind": "usage", "status": None, "code": None, "message": message,
                                         "retry_after_s": None}
-            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            out.write(_dumps(result) + "\n")
         err.write(message + "\n")
         return code
 
     try:
         prompt = read_prompt(args.prompt, stdin)
         if args.max_tokens is not None and args.max_tokens <= 0:
-            raise AskInputError("--max-tokens must be a positive number")
+            raise AskInputError(f"--max-tokens must be a positive number, got {args.max_tokens} (pass 1 or more)")
         config = load_config()
         target = resolve_target(config, args.profile, args.model)
     except AskInputError as exc:
@@ -150,16 +152,22 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
     if error is not None:
         result["error"] = error.to_dict()
         if args.json:
-            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            out.write(_dumps(result) + "\n")
         err.write(error.one_line() + "\n")
         return error.exit_code
     if args.json:
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.write(_dumps(result) + "\n")
     elif not args.quiet and figures is not None:
         from botticelli.stats import summary_line
 
         err.write(f"{target.profile.name} · {target.model} · {summary_line(figures)}\n")
     return 0
+
+
+def _dumps(result: dict[str, Any]) -> str:
+    """One JSON line that is safe to print even with `--raw`: control characters stay escaped, nothing is lost."""
+    text = json.dumps(result, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _strip(text: str | None) -> str:
