@@ -142,7 +142,7 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
             reasoning=(answer.reasoning if args.raw else _strip(answer.reasoning)) if answer.reasoning else None,
             finish_reason=answer.finish_reason if error is None else (answer.finish_reason or "error"),
             usage=answer.usage.to_dict() if answer.usage else None,
-            rate_limit=answer.rate_limit.to_dict() if answer.rate_limit else None,
+            rate_limit=_rate_limit_dict(answer.rate_limit or (error.rate_limit if error else None)),
         )
         if figures is not None:
             result["stats"] = figures.to_dict()
@@ -160,7 +160,8 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
     elif not args.quiet and figures is not None:
         from botticelli.stats import summary_line
 
-        err.write(f"{target.profile.name} · {target.model} · {summary_line(figures)}\n")
+        reasoning = f" · reasoning {len(stream.reasoning):,} chars (--json shows it)" if stream.reasoning else ""
+        err.write(f"{target.profile.name} · {target.model} · {summary_line(figures)}{reasoning}\n")
     return 0
 
 
@@ -168,6 +169,10 @@ def _dumps(result: dict[str, Any]) -> str:
     """One JSON line that is safe to print even with `--raw`: control characters stay escaped, nothing is lost."""
     text = json.dumps(result, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _rate_limit_dict(info: Any) -> dict[str, Any] | None:
+    return info.to_dict() if info is not None else None
 
 
 def _strip(text: str | None) -> str:

@@ -220,12 +220,16 @@ class OpenAICompatibleClient:
                     await self._sleep(self.retry.backoff(retries))
                     retries += 1
                     continue
+                if retries:
+                    error.message += f" ({retries + 1} attempts)"
+                    error.args = (error.message,)
                 raise error from exc
             if response.is_success:
                 return response, retries
             error = await self._error_from(response)
             wait = self._retry_wait(response, error, retries)
             if wait is None:
+                error.retries = retries
                 raise error
             log.debug("%s: HTTP %s, retrying in %.2fs", self.provider, response.status_code, wait)
             await self._sleep(wait)
@@ -238,9 +242,11 @@ class OpenAICompatibleClient:
             body = b""
         finally:
             await response.aclose()
-        return self._scrub(classify_http_error(
+        error = classify_http_error(
             response.status_code, response.headers, body, provider=self.provider, key_hint=self.key_hint
-        ))
+        )
+        error.rate_limit = parse_rate_limit_headers(response.headers)
+        return self._scrub(error)
 
     def _scrub(self, error: ProviderError) -> ProviderError:
         """`error` with this client's key masked wherever the provider's text echoed it back (in place)."""

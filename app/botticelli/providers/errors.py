@@ -38,6 +38,8 @@ class ProviderError(Exception):
         self.retry_after_s = retry_after_s
         self.request_id = request_id
         self._hint = hint
+        self.rate_limit: Any = None  # the RateLimitInfo of the response that carried the error, if any
+        self.retries = 0  # retries taken before giving up
 
     @property
     def hint(self) -> str:
