@@ -1,0 +1,141 @@
+"""One client per profile for the app's lifetime, and the per-run cache of each profile's chat models.
+
+No Textual here: the TUI's screens and widgets call these from workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from botticelli.config import Profile, key_status
+from botticelli.providers.client import OpenAICompatibleClient
+from botticelli.providers.errors import ProviderError
+from botticelli.providers.models import chat_models
+from botticelli.stats import SpeedFigures, SpeedMeter
+from botticelli.targets import open_client
+
+log = logging.getLogger("botticelli.tui")
+
+ClientFactory = Callable[[Profile], OpenAICompatibleClient]
+
+
+class ClientPool:
+    """Opens a profile's client on first use and keeps it (pooled connections) until `aclose`."""
+
+    def __init__(self, factory: ClientFactory = open_client) -> None:
+        self._factory = factory
+        self._clients: dict[str, OpenAICompatibleClient] = {}
+
+    def get(self, profile: Profile) -> OpenAICompatibleClient:
+        """The profile's client; raises AuthError when its key is missing (ConfigError when unsafe)."""
+        client = self._clients.get(profile.name)
+        if client is None:
+            client = self._factory(profile)
+            self._clients[profile.name] = client
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            try:
+                await client.aclose()
+            except Exception:  # closing must never stop the others from closing
+                log.debug("closing a client failed", exc_info=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelList:
+    """A profile's chat models: live from `GET /models`, or its configured list when that failed."""
+
+    models: tuple[str, ...]
+    live: bool
+    note: str = ""
+    """Why the list is the offline one (`offline list`, `offline list: set GROQ_API_KEY`)."""
+
+
+def has_key(profile: Profile, env: Mapping[str, str] | None = None) -> bool:
+    """True when the profile needs no key or its key can be found (an `api_key_cmd` counts as present)."""
+    status = key_status(profile, env)
+    return not status.needed or status.present is not False
+
+
+class ModelCatalog:
+    """Fetches `/models` once per profile per run; concurrent callers share the one request."""
+
+    def __init__(self, pool: ClientPool) -> None:
+        self._pool = pool
+        self._lists: dict[str, ModelList] = {}
+        self._pending: dict[str, asyncio.Task[ModelList]] = {}
+
+    def cached(self, profile: Profile) -> ModelList | None:
+        return self._lists.get(profile.name)
+
+    def fallback(self, profile: Profile, note: str = "offline list") -> ModelList:
+        models = profile.models or ((profile.default_model,) if profile.default_model else ())
+        return ModelList(tuple(models), live=False, note=note)
+
+    async def models(self, profile: Profile) -> ModelList:
+        if profile.name in self._lists:
+            return self._lists[profile.name]
+        if not has_key(profile):
+            result = self.fallback(profile, f"offline list: {profile.missing_key_hint()}")
+            self._lists[profile.name] = result
+            return result
+        task = self._pending.get(profile.name)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(profile))
+            self._pending[profile.name] = task
+        try:
+            result = await asyncio.shield(task)
+        finally:
+            if task.done():
+                self._pending.pop(profile.name, None)
+        self._lists[profile.name] = result
+        return result
+
+    async def _fetch(self, profile: Profile) -> ModelList:
+        try:
+            listed = await self._pool.get(profile).list_models()
+        except ProviderError as exc:
+            log.info("%s: /models failed: %s", profile.name, exc.summary())
+            return self.fallback(profile, f"offline list: {exc.kind.replace('_', ' ')}")
+        except Exception as exc:  # a broken server must not break the picker
+            log.info("%s: /models failed: %r", profile.name, exc)
+            return self.fallback(profile)
+        ids = tuple(m.id for m in chat_models(listed))
+        if not ids:
+            return self.fallback(profile, "offline list: /models listed no chat model")
+        return ModelList(ids, live=True)
+
+
+class SteppedMeter(SpeedMeter):
+    """A meter whose clock moves by fixed steps per event instead of with the wall clock.
+
+    Used by the app's `deterministic` mode (snapshot tests, README screenshots): every run of the same prompt
+    shows the same TTFT, tok/s and elapsed time. Server-reported timings are kept (the simulator's are exact).
+    """
+
+    def __init__(self, ttft_s: float = 0.2, token_s: float = 1 / 800) -> None:
+        self._now = 0.0
+        self._ttft_s = ttft_s
+        self._token_s = token_s
+        super().__init__(clock=self._read)
+
+    def _read(self) -> float:
+        return self._now
+
+    def request_sent(self) -> None:
+        self._now = 0.0
+        super().request_sent()
+
+    def on_text(self, text: str) -> None:
+        if text:
+            self._now += self._ttft_s if self.t_first is None else self._token_s * max(1, round(len(text) / 4))
+        super().on_text(text)
+
+    def finish(self) -> SpeedFigures:
+        self._now += 0.001
+        return super().finish()

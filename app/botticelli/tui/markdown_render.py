@@ -1,0 +1,431 @@
+"""Markdown and plain text to terminal lines, block by block, for the chat transcript.
+
+An answer is split into top-level Markdown blocks with markdown-it-py (the parser Rich uses). Each block
+is rendered on its own with `rich.markdown.Markdown`; the caller caches the lines per block for the current
+width and theme (they are the key), so a finished block is rendered once. Joining the blocks gives exactly
+the lines Rich would give for the whole text: the blank line Rich puts between two blocks depends only on
+the block before it, and that state is replayed when a block is rendered alone.
+
+`IncrementalMarkdown` follows a growing (streamed) text: blocks that can no longer change are final, and
+only the tail after them is parsed and rendered again.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+import threading
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from rich.console import Console
+from rich.markdown import Markdown, UnknownElement
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from rich.theme import Theme
+from textual.strip import Strip
+
+__all__ = [
+    "DEFAULT_THEME",
+    "Block",
+    "IncrementalMarkdown",
+    "Line",
+    "RenderTheme",
+    "estimate_height",
+    "last_code_block",
+    "pack",
+    "render_markdown",
+    "render_text",
+    "render_text_lines",
+    "sanitize",
+    "split_blocks",
+    "to_strip",
+    "unpack",
+    "warm_up",
+]
+
+Line = tuple[tuple[str, int], ...]
+"""One rendered line, compact: (text, style number) pairs whose cell lengths add up to the width.
+
+Tuples of strings and ints are not tracked by the cyclic garbage collector, so thousands of cached lines
+do not make its full collections (which stall the event loop) longer or more frequent.
+"""
+
+_style_table: list[Style | None] = [None]
+_style_numbers: dict[Style, int] = {}
+
+
+def pack(segments: list[Segment]) -> Line:
+    """Compact Rich Segments into a Line, merging neighbours of the same style (event-loop thread only)."""
+    numbers, table = _style_numbers, _style_table
+    out: list[tuple[str, int]] = []
+    last = -1
+    for text, style, _control in segments:
+        if style is None:
+            number = 0
+        else:
+            number = numbers.get(style, -1)
+            if number < 0:
+                number = numbers[style] = len(table)
+                table.append(style)
+        if number == last:
+            out[-1] = (out[-1][0] + text, number)
+        elif text:
+            out.append((text, number))
+            last = number
+    return tuple(out)
+
+
+def unpack(line: Line) -> list[Segment]:
+    """The Rich Segments of a Line."""
+    table = _style_table
+    return [Segment(text, table[number]) for text, number in line]
+
+
+def to_strip(line: Line, width: int) -> Strip:
+    """A Line as a Textual Strip."""
+    return Strip(unpack(line), width)
+
+
+# Defence in depth: the caller strips escape sequences (botticelli.safety); whatever control character
+# still arrives (C0 except \t and \n, DEL, C1) is dropped here so it can never reach the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def sanitize(text: str) -> str:
+    """Drop control characters other than newline and tab."""
+    return _CONTROL.sub("", text)
+
+
+@dataclass(frozen=True)
+class RenderTheme:
+    """Colours for rendered Markdown: a name (part of every cache key), a Pygments theme and Rich styles."""
+
+    name: str = "default"
+    code_theme: str = "monokai"
+    styles: tuple[tuple[str, str], ...] = ()
+
+
+DEFAULT_THEME = RenderTheme()
+
+
+def _make_parser() -> MarkdownIt:
+    # Rich's own configuration, minus raw HTML (Rich drops it, hiding model text) and reference
+    # definitions (they link blocks to each other, so a block would no longer render on its own).
+    parser = MarkdownIt().enable("strikethrough").enable("table")
+    parser.disable(["html_block", "html_inline", "reference"])
+    parser.options["html"] = False
+    return parser
+
+
+_PARSER = _make_parser()
+_consoles: dict[RenderTheme, Console] = {}
+
+
+def _console(theme: RenderTheme) -> Console:
+    console = _consoles.get(theme)
+    if console is None:
+        console = Console(
+            file=io.StringIO(),
+            width=80,
+            color_system="truecolor",
+            force_terminal=True,
+            markup=False,
+            emoji=False,
+            highlight=False,
+            legacy_windows=False,
+            theme=Theme(dict(theme.styles)) if theme.styles else None,
+            _environ={},
+        )
+        _consoles[theme] = console
+    return console
+
+
+# A token Rich does not know renders as nothing but leaves Rich's "blank line before the next block" flag
+# set, which replays the state left by the previous block.
+_NEW_LINE_TOKEN = Token("botticelli_new_line", "", 0)
+
+
+@dataclass(eq=False)
+class Block:
+    """One top-level Markdown block: its source, and Rich's blank-line flag before and after it."""
+
+    source: str
+    new_line_before: bool
+    """Whether Rich puts a blank line before this block (set by the previous block)."""
+    new_line_after: bool
+    """The flag this block leaves for the next one."""
+    tokens: list[Token] | None = field(default=None, repr=False)
+    """Parsed tokens kept for the first render only (a block re-parses its source after that)."""
+    _measured: tuple[int, RenderTheme, int] | None = field(default=None, repr=False)
+
+    def render_lines(self, width: int, theme: RenderTheme = DEFAULT_THEME, *, plain_code: bool = False) -> list[Line]:
+        """The block's Lines, padded to `width`. The caller caches them; the height is remembered here.
+
+        `plain_code` skips syntax highlighting (same layout and background): for a code block still being
+        streamed, which is rendered again on every frame until its closing fence arrives.
+        """
+        tokens = self.tokens if self.tokens is not None else _PARSER.parse(self.source)
+        self.tokens = None
+        if plain_code:
+            tokens = [token.copy(info="") if token.type == "fence" else token for token in tokens]
+        lines = _render_tokens(tokens, self.new_line_before, width, theme)
+        self._measured = (width, theme, len(lines))
+        return lines
+
+    @property
+    def is_open_fence(self) -> bool:
+        """True for a fenced code block whose closing fence has not arrived (yet)."""
+        rows = self.source.rstrip("\n").split("\n")
+        first = rows[0].lstrip(" ")
+        if not first.startswith(("```", "~~~")):
+            return False
+        fence = first[: len(first) - len(first.lstrip(first[0]))]
+        last = rows[-1].strip()
+        return len(rows) < 2 or not (last.startswith(fence) and last.strip(fence[0]) == "")
+
+    def render(self, width: int, theme: RenderTheme = DEFAULT_THEME, *, plain_code: bool = False) -> list[Strip]:
+        """The block's lines as Strips."""
+        return [to_strip(line, width) for line in self.render_lines(width, theme, plain_code=plain_code)]
+
+    def remember(self, width: int, theme: RenderTheme, height: int) -> None:
+        """Record the height of lines rendered elsewhere for this block's source."""
+        self._measured = (width, theme, height)
+
+    def known_height(self, width: int, theme: RenderTheme = DEFAULT_THEME) -> int | None:
+        """The height from the last render, if it was at this width and theme."""
+        measured = self._measured
+        if measured is not None and measured[0] == width and measured[1] == theme:
+            return measured[2]
+        return None
+
+    def estimate(self, width: int) -> int:
+        """A cheap guess of the rendered height."""
+        return estimate_height(self.source, width) + self.new_line_before
+
+
+_templates: dict[RenderTheme, Markdown] = {}
+
+
+def _render_tokens(tokens: list[Token], new_line_before: bool, width: int, theme: RenderTheme) -> list[Line]:
+    _wait_for_warm_up()
+    template = _templates.get(theme)
+    if template is None:
+        template = _templates[theme] = Markdown("", code_theme=theme.code_theme, hyperlinks=False)
+    # A copy skips Markdown.__init__, which builds a new MarkdownIt parser every time (about 1 ms).
+    markdown = copy.copy(template)
+    markdown.parsed = [_NEW_LINE_TOKEN, *tokens] if new_line_before else tokens
+    console = _console(theme)
+    lines = console.render_lines(markdown, console.options.update_width(max(1, width)), pad=True)
+    return [pack(line) for line in lines]
+
+
+def _new_line_after(token: Token) -> bool:
+    element = Markdown.elements.get(token.type, UnknownElement)
+    return element.new_line
+
+
+def _split_tokens(tokens: list[Token]) -> list[tuple[list[Token], int, int]]:
+    """Group tokens into top-level blocks: (tokens, first source line, end source line)."""
+    blocks: list[tuple[list[Token], int, int]] = []
+    start = 0
+    count = len(tokens)
+    while start < count:
+        token = tokens[start]
+        end = start + 1
+        if token.nesting == 1:
+            depth = 1
+            while end < count and depth:
+                depth += tokens[end].nesting
+                end += 1
+        line_map = token.map or (0, 0)
+        blocks.append((tokens[start:end], line_map[0], line_map[1]))
+        start = end
+    return blocks
+
+
+def _line_offsets(text: str, lines: list[int]) -> dict[int, int]:
+    """Character offsets of the given line numbers (sorted) in `text`."""
+    offsets: dict[int, int] = {}
+    line = 0
+    pos = 0
+    for wanted in lines:
+        while line < wanted:
+            pos = text.index("\n", pos) + 1
+            line += 1
+        offsets[wanted] = pos
+    return offsets
+
+
+def _make_blocks(
+    text: str,
+    new_line_before: bool,
+    groups: list[tuple[list[Token], int, int]] | None = None,
+    keep_tokens: bool = True,
+) -> list[Block]:
+    """Split `text` into blocks; `new_line_before` is the flag left by whatever precedes `text`."""
+    if groups is None:
+        groups = _split_tokens(_PARSER.parse(text))
+    if not groups:
+        return []
+    wanted = sorted({n for _, a, b in groups for n in (a, b)})
+    offsets = _line_offsets(text + "\n", wanted)
+    blocks: list[Block] = []
+    flag = new_line_before
+    for tokens, first, end in groups:
+        source = text[offsets[first] : offsets[end]]
+        after = _new_line_after(tokens[0])
+        blocks.append(Block(source, flag, after, tokens if keep_tokens else None))
+        flag = after
+    return blocks
+
+
+def split_blocks(text: str, *, keep_tokens: bool = False) -> list[Block]:
+    """Split Markdown into top-level blocks (`keep_tokens` saves a parse when all are rendered at once)."""
+    return _make_blocks(sanitize(text), False, keep_tokens=keep_tokens)
+
+
+def render_markdown(text: str, width: int, theme: RenderTheme = DEFAULT_THEME) -> list[Strip]:
+    """Render a whole Markdown text at `width`: the reference the streaming path must match."""
+    strips: list[Strip] = []
+    for block in split_blocks(text, keep_tokens=True):
+        strips.extend(block.render(width, theme))
+    return strips
+
+
+def estimate_height(text: str, width: int) -> int:
+    """Guess the number of lines `text` takes when wrapped at `width` (no rendering)."""
+    width = max(1, width)
+    return sum((len(line) - 1) // width + 1 if line else 1 for line in text.split("\n"))
+
+
+def render_text_lines(text: str | Text, width: int, style: Style | None = None) -> list[Line]:
+    """Render plain text literally (never as markup), word-wrapped at `width`, as Lines."""
+    console = _console(DEFAULT_THEME)
+    if isinstance(text, Text):
+        content = text.copy()
+        content.plain = sanitize(content.plain)
+        content.end = ""
+    else:
+        content = Text(sanitize(text), style=style or "", end="")
+    width = max(1, width)
+    if "\n" not in content.plain and "\t" not in content.plain:
+        length = content.cell_len
+        if length <= width:
+            segments = list(content.render(console))
+            if content.style:
+                # Text.render leaves out the base style (Rich applies it while wrapping).
+                segments = list(Segment.apply_style(segments, console.get_style(content.style)))
+            if length < width:
+                segments.append(Segment(" " * (width - length)))
+            return [pack(segments)]
+    lines = console.render_lines(content, console.options.update_width(width), pad=True)
+    return [pack(line) for line in lines]
+
+
+def render_text(text: str | Text, width: int, style: Style | None = None) -> list[Strip]:
+    """Render plain text literally (never as markup), word-wrapped at `width`."""
+    return [to_strip(line, width) for line in render_text_lines(text, width, style)]
+
+
+_warm_up: threading.Thread | None = None
+
+
+def warm_up() -> None:
+    """Load Pygments lexers and compile their rules in a background thread (the first highlighted code
+    block otherwise costs tens of milliseconds on the event loop). Runs once per process; a render that
+    starts before it is done waits for it, so lexers are never initialised by two threads at once."""
+    global _warm_up
+    if _warm_up is not None:
+        return
+
+    def run() -> None:
+        console = Console(file=io.StringIO(), width=40, force_terminal=True, color_system="truecolor")
+        langs = ("python", "bash", "json", "js", "ts", "rust", "go", "sql", "text")
+        console.render_lines(Markdown("".join(f"```{lang}\nx = 1\n```\n\n" for lang in langs)), console.options)
+
+    _warm_up = threading.Thread(target=run, name="botticelli-warm-up", daemon=True)
+    _warm_up.start()
+
+
+def _wait_for_warm_up() -> None:
+    if _warm_up is not None and _warm_up.is_alive():
+        _warm_up.join(1.0)
+
+
+def last_code_block(text: str) -> str | None:
+    """The content of the last fenced code block in a Markdown text, or None."""
+    found = None
+    for token in _PARSER.parse(text):
+        if token.type == "fence":
+            found = token.content
+    return found
+
+
+class IncrementalMarkdown:
+    """A growing Markdown text split into final blocks and a tail that may still change.
+
+    Only complete lines decide which blocks are final: in a parse of the text up to its last newline,
+    every block but the last is final (a later line can change only the block it continues, and an
+    unfinished line could still turn into anything, e.g. `2` into `2. item` continuing a list).
+    """
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.blocks: list[Block] = []
+        """Final blocks, in order."""
+        self._stable = 0
+        self._scanned = 0
+        self._tail: tuple[int, list[Block]] | None = None
+
+    @property
+    def stable_offset(self) -> int:
+        """Character offset where the tail (the part that may still change) starts."""
+        return self._stable
+
+    def _flag(self) -> bool:
+        return self.blocks[-1].new_line_after if self.blocks else False
+
+    def append(self, text: str) -> None:
+        """Add text (already sanitized)."""
+        self.text += text
+
+    def update(self) -> list[Block]:
+        """Move blocks that can no longer change to `blocks`; returns the new final blocks."""
+        complete = self.text.rfind("\n") + 1
+        if complete <= self._scanned:
+            return []
+        self._scanned = complete
+        segment = self.text[self._stable : complete]
+        groups = _split_tokens(_PARSER.parse(segment))
+        new: list[Block] = []
+        if len(groups) >= 2:
+            last_line = groups[-1][1]
+            offset = _line_offsets(segment, [last_line])[last_line]
+            new = _make_blocks(segment, self._flag(), groups[:-1], keep_tokens=False)
+            self.blocks.extend(new)
+            self._stable += offset
+            groups = groups[-1:]
+        if complete == len(self.text):
+            # No unfinished line: this parse is also the tail's.
+            self._tail = (complete, _make_blocks(segment, self._flag(), groups))
+        return new
+
+    def tail(self) -> list[Block]:
+        """The blocks after the final ones (parsed again when the text has changed)."""
+        cached = self._tail
+        if cached is not None and cached[0] == len(self.text):
+            return cached[1]
+        blocks = _make_blocks(self.text[self._stable :], self._flag())
+        self._tail = (len(self.text), blocks)
+        return blocks
+
+    def close(self) -> list[Block]:
+        """The text is complete: every block is final. Returns the new final blocks."""
+        new = _make_blocks(self.text[self._stable :], self._flag(), keep_tokens=False)
+        self.blocks.extend(new)
+        self._stable = self._scanned = len(self.text)
+        return new

@@ -1,0 +1,65 @@
+"""What the chat screen tells the rest of the app: the seam a session store plugs into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from textual.message import Message
+
+from botticelli.providers.errors import ProviderError
+from botticelli.providers.types import ChatMessage, RateLimitInfo
+from botticelli.stats import SpeedFigures
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Exchange:
+    """One prompt and the answer it got (or the error, or the part that arrived before a stop)."""
+
+    prompt: str
+    profile: str
+    model: str
+    answer: str = ""
+    reasoning: str = ""
+    figures: SpeedFigures | None = None
+    finish_reason: str | None = None
+    error: ProviderError | None = None
+    cancelled: bool = False
+    rate_limit: RateLimitInfo | None = None
+    created_at: datetime = field(default_factory=_now)
+    answered_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        """`profile·model`, the answer's title."""
+        return f"{self.profile}·{self.model}"
+
+    def wire(self) -> list[ChatMessage]:
+        """The messages this exchange adds to the next request: the prompt, and the answer if any arrived."""
+        if not self.answer:
+            return []
+        return [ChatMessage("user", self.prompt), ChatMessage("assistant", self.answer)]
+
+
+class PromptSent(Message):
+    """A prompt went out to `exchange.profile`·`exchange.model`."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__()
+        self.exchange = exchange
+
+
+class AnswerFinished(Message):
+    """An answer ended: complete, cancelled (partial text kept) or failed (`exchange.error`)."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__()
+        self.exchange = exchange
+
+
+class ConversationCleared(Message):
+    """The user started a new chat."""

@@ -1,0 +1,373 @@
+"""The race screen: pick 2–4 targets, type a prompt, watch every answer stream side by side, compare.
+
+"Race" sends the prompt once to every target at the same time (no warm-up: what you see is one real
+request). "Repeat ×N" runs the bench method: one discarded warm-up per target, then N rounds interleaved
+round-robin, and the summary shows medians. Retries are off while racing. A target that fails (no key, rate
+limited, model gone) shows its error in its own column; the others go on. Open it with `open_race(app)` or
+push `RaceScreen(config)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, SelectionList, Static
+from textual.widgets.selection_list import Selection
+from textual.worker import Worker, WorkerState
+
+from botticelli import paths
+from botticelli.bench.defaults import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, MAX_TARGETS
+from botticelli.bench.export import bench_csv, dumps_json, write_atomic
+from botticelli.bench.history import save_race
+from botticelli.bench.runner import (
+    BenchPlan,
+    BenchResult,
+    BenchRunner,
+    ClientFactory,
+    LiveRun,
+    MeterFactory,
+    RaceHooks,
+    RunResult,
+    measuring_client,
+)
+from botticelli.bench.summary import TargetSummary
+from botticelli.config import Config, Profile
+from botticelli.providers.types import StreamEvent
+from botticelli.sessions import SessionStoreError
+from botticelli.stats import SpeedFigures
+from botticelli.targets import Target
+from botticelli.tui.clients import has_key
+from botticelli.tui.widgets.race_column import RaceColumn
+from botticelli.tui.widgets.race_summary import RaceSummary
+
+RACE_GROUP = "race"
+MIN_TARGETS = 2
+DEFAULT_REPEAT = 3
+MAX_REPEAT = 50
+DEFAULT_TARGETS = ("demo:demo-fast", "demo:demo-slow")
+
+
+def target_choices(config: Config, extra: Sequence[Target] = ()) -> dict[str, Target]:
+    """`profile:model` -> Target for `extra` and every profile's listed models: the simulated ones first, then
+    those that can run now (a key is there, or none is needed), then the ones waiting for a key."""
+    found: dict[str, Target] = {t.label: t for t in extra}
+    for profile in config.profiles.values():
+        models = profile.models or ((profile.default_model,) if profile.default_model else ())
+        for model in models:
+            target = Target(profile, model)
+            found.setdefault(target.label, target)
+    def rank(target: Target) -> int:
+        return 0 if target.profile.simulated else 1 if has_key(target.profile) else 2
+
+    return dict(sorted(found.items(), key=lambda item: rank(item[1])))
+
+
+def choice_prompt(target: Target) -> Content:
+    """`groq:llama-3.1-8b-instant  set GROQ_API_KEY` (the hint only when the key is missing)."""
+    parts: list[str | tuple[str, str]] = [target.label]
+    profile: Profile = target.profile
+    if profile.simulated:
+        parts.append(("  simulated", "$text-muted"))
+    elif not has_key(profile):
+        parts.append((f"  {profile.missing_key_hint()}", "$warning"))
+    return Content.assemble(*parts)
+
+
+class RaceScreen(Screen[None]):
+    """Race one prompt against 2–4 targets, live, then compare them in a table and bars."""
+
+    AUTO_FOCUS = "#race-prompt"
+    DEFAULT_CSS = """
+    RaceScreen { layout: vertical; }
+    RaceScreen #race-setup { height: auto; max-height: 10; padding: 0 1; }
+    RaceScreen #race-setup.-hidden { display: none; }
+    RaceScreen #race-targets { width: 46; height: 9; border: round $primary 40%; }
+    RaceScreen #race-targets:focus { border: round $accent; }
+    RaceScreen #race-controls { width: 1fr; height: auto; padding: 0 0 0 1; }
+    RaceScreen #race-prompt { width: 1fr; }
+    RaceScreen #race-buttons { height: 3; width: 1fr; }
+    RaceScreen #race-buttons > Button { margin: 0 1 0 0; min-width: 10; }
+    RaceScreen #race-buttons > Label { height: 3; content-align: left middle; padding: 0 1 0 1; }
+    RaceScreen #race-repeat { width: 8; }
+    RaceScreen #race-status { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    RaceScreen #race-columns { height: 1fr; min-height: 6; padding: 0 0 0 1; }
+    RaceScreen #race-placeholder { width: 1fr; height: 1fr; content-align: center middle; color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "race", "Race", priority=True, tooltip="Send the prompt to every chosen target once"),
+        Binding("ctrl+g", "repeat", "Repeat ×N", priority=True,
+                tooltip="One warm-up, then N interleaved rounds; the summary shows medians"),
+        Binding("ctrl+s", "export_csv", "CSV", priority=True, tooltip="Save the results as CSV"),
+        Binding("ctrl+o", "export_json", "JSON", priority=True, tooltip="Save the results as JSON"),
+        Binding("ctrl+b", "toggle_setup", "Targets", priority=True, tooltip="Show or hide the target picker"),
+        Binding("escape", "close", "Close", tooltip="Stop any race and close this screen"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        targets: Sequence[Target] | None = None,
+        prompt: str | None = None,
+        *,
+        repeat: int = DEFAULT_REPEAT,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        client_factory: ClientFactory = measuring_client,
+        meter_factory: MeterFactory | None = None,
+        export_dir: Path | None = None,
+        store_results: bool = True,
+    ) -> None:
+        """`targets` start selected (default: the two demo models); `meter_factory` lets snapshots freeze the
+        figures; results are exported to `export_dir` (default: the data dir's `races/`)."""
+        super().__init__()
+        self.config = config
+        self.initial_targets = list(targets or [])
+        self.choices = target_choices(config, self.initial_targets)
+        self.initial_prompt = prompt if prompt is not None else DEFAULT_PROMPT
+        self.repeat = repeat
+        self.max_tokens = max_tokens
+        self.client_factory = client_factory
+        self.meter_factory = meter_factory
+        self.export_dir = export_dir
+        self.store_results = store_results
+        self.result: BenchResult | None = None
+        self.runner: BenchRunner | None = None
+        self.columns: list[RaceColumn] = []
+        self.last_export: Path | None = None
+        self._worker: Worker[None] | None = None
+        self._done = 0
+
+    # -- layout --------------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        chosen = {t.label for t in self.initial_targets} or set(DEFAULT_TARGETS)
+        with Horizontal(id="race-setup"):
+            selections = [Selection(choice_prompt(t), label, label in chosen) for label, t in self.choices.items()]
+            targets: SelectionList[str] = SelectionList(*selections, id="race-targets")
+            targets.border_title = f"Targets (2–{MAX_TARGETS})"
+            yield targets
+            with Vertical(id="race-controls"):
+                yield Input(self.initial_prompt, placeholder="The prompt every target gets — Enter to race",
+                            id="race-prompt")
+                with Horizontal(id="race-buttons"):
+                    yield Button("Race", id="race-go", variant="primary")
+                    yield Label("Repeat ×")
+                    yield Input(str(self.repeat), type="integer", id="race-repeat", max_length=2)
+                    yield Button("Repeat", id="race-repeat-go")
+                yield Static(self._idle_status(), id="race-status", markup=False)
+        with Horizontal(id="race-columns"):
+            yield Static("Choose 2–4 targets, type a prompt and press Enter (or ctrl+r) to race them.",
+                         id="race-placeholder", markup=False)
+        yield RaceSummary(id="race-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.summary = self.query_one(RaceSummary)
+        self.status = self.query_one("#race-status", Static)
+        self.prompt_input = self.query_one("#race-prompt", Input)
+        self.target_list: SelectionList[str] = self.query_one("#race-targets", SelectionList)
+
+    def _idle_status(self) -> str:
+        return (f"Race: once, at the same time · Repeat: 1 warm-up + N rounds, medians · "
+                f"max_tokens {self.max_tokens}, temperature 0, retries off")
+
+    # -- actions ---------------------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#race-prompt")
+    def _prompt_submitted(self) -> None:
+        self.action_race()
+
+    @on(Input.Submitted, "#race-repeat")
+    def _repeat_submitted(self) -> None:
+        self.action_repeat()
+
+    @on(Button.Pressed, "#race-go")
+    def _race_pressed(self) -> None:
+        self.action_race()
+
+    @on(Button.Pressed, "#race-repeat-go")
+    def _repeat_pressed(self) -> None:
+        self.action_repeat()
+
+    def action_race(self) -> None:
+        """One request per target, all at once."""
+        self._start(runs=1, warmup=0)
+
+    def action_repeat(self) -> None:
+        """A warm-up, then N interleaved rounds (N from the Repeat box)."""
+        text = self.query_one("#race-repeat", Input).value.strip()
+        try:
+            runs = int(text)
+        except ValueError:
+            runs = 0
+        if not 1 <= runs <= MAX_REPEAT:
+            self.notify(f"Repeat needs a number from 1 to {MAX_REPEAT}.", severity="warning", markup=False)
+            return
+        self._start(runs=runs, warmup=1)
+
+    def action_toggle_setup(self) -> None:
+        self.query_one("#race-setup").toggle_class("-hidden")
+
+    def action_close(self) -> None:
+        self.cancel_race()
+        if len(self.app.screen_stack) > 1 and self.app.screen is self:
+            self.dismiss(None)
+
+    def action_export_csv(self) -> None:
+        self._export("csv")
+
+    def action_export_json(self) -> None:
+        self._export("json")
+
+    # -- racing ----------------------------------------------------------------------------------------------
+
+    @property
+    def racing(self) -> bool:
+        return self._worker is not None and self._worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    def selected_targets(self) -> list[Target]:
+        """The chosen targets, in list order."""
+        chosen = set(self.target_list.selected)
+        return [t for label, t in self.choices.items() if label in chosen]
+
+    def cancel_race(self) -> None:
+        """Stop a race in progress; its clients are closed by the runner."""
+        if self.racing:
+            self.workers.cancel_group(self, RACE_GROUP)
+            for column in self.columns:
+                column.cancel()
+            self.status.update("Race cancelled.")
+
+    def _start(self, runs: int, warmup: int) -> None:
+        targets = self.selected_targets()
+        if not MIN_TARGETS <= len(targets) <= MAX_TARGETS:
+            self.notify(f"Choose {MIN_TARGETS} to {MAX_TARGETS} targets to race (now {len(targets)}).",
+                        title="Race", severity="warning", markup=False)
+            return
+        prompt = self.prompt_input.value
+        try:
+            plan = BenchPlan(prompt, tuple(targets), runs=runs, warmup=warmup, max_tokens=self.max_tokens)
+        except ValueError as exc:
+            self.notify(f"Cannot race: {exc}.", title="Race", severity="warning", markup=False)
+            return
+        self.cancel_race()
+        self._worker = self._race(plan)
+
+    @work(exclusive=True, group=RACE_GROUP, exit_on_error=False)
+    async def _race(self, plan: BenchPlan) -> None:
+        await self._mount_columns(plan.targets)
+        self.summary.clear()
+        self.result = None
+        self._done = 0
+        runner = BenchRunner(
+            plan,
+            client_factory=self.client_factory,
+            meter_factory=self.meter_factory,
+            hooks=RaceHooks(on_start=self._on_start, on_event=self._on_event, on_run=self._on_run),
+        )
+        self.runner = runner
+        self.status.update(self._progress(plan))
+        result = await runner.run()
+        self._finished(result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._worker and event.state == WorkerState.ERROR:
+            self.status.update("The race stopped on an internal error.")
+            self.notify(f"{event.worker.error!r}", title="Race failed", severity="error", markup=False)
+
+    async def _mount_columns(self, targets: Sequence[Target]) -> None:
+        container = self.query_one("#race-columns", Horizontal)
+        await container.remove_children()
+        self.columns = [RaceColumn(t) for t in targets]
+        await container.mount_all(self.columns)
+
+    def _on_start(self, live: LiveRun) -> None:
+        self.columns[live.index].begin(live, self._plan_runs())
+
+    def _on_event(self, live: LiveRun, event: StreamEvent) -> None:
+        self.columns[live.index].add(event)
+
+    def _on_run(self, result: RunResult) -> None:
+        self.columns[result.index].finish(result)
+        if not result.warmup:
+            self._done += 1
+        if self.runner is not None:
+            self.status.update(self._progress(self.runner.plan))
+
+    def _plan_runs(self) -> int:
+        return self.runner.plan.runs if self.runner is not None else 1
+
+    def _progress(self, plan: BenchPlan) -> str:
+        total = plan.runs * len(plan.targets)
+        mode = f"{plan.runs} rounds after {plan.warmup} warm-up" if plan.warmup else "one request each"
+        return f"Racing {len(plan.targets)} targets ({mode}) · {self._done}/{total} runs done · escape stops"
+
+    def _finished(self, result: BenchResult) -> None:
+        self.result = result
+        summaries = self.summary.show(result)
+        winner = self.summary.winner
+        for column, summary in zip(self.columns, summaries, strict=True):
+            column.mark_winner(summary.target == winner)
+            if result.plan.runs > 1 and summary.ok:
+                column.show_figures(_median_figures(summary), f"median of {summary.ok}")
+        failed = len(result.failing_targets())
+        done = f"Done: {winner} wins." if winner else "Done."
+        if failed:
+            done += f" {failed} of {len(result.plan.targets)} targets failed: see their columns."
+        self.status.update(done + " ctrl+s / ctrl+o export CSV / JSON.")
+        if self.store_results:
+            try:
+                save_race(result)
+            except SessionStoreError as exc:
+                self.notify(exc.one_line(), title="Race not stored", severity="warning", markup=False)
+
+    # -- export ----------------------------------------------------------------------------------------------
+
+    def _export(self, fmt: str) -> None:
+        if self.result is None:
+            self.notify("Nothing to export yet: run a race first.", severity="warning", markup=False)
+            return
+        folder = self.export_dir or (paths.data_dir() / "races")
+        path = folder / f"race-{self.result.race_id}.{fmt}"
+        text = bench_csv(self.result) if fmt == "csv" else dumps_json(self.result)
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            self.notify(f"Could not write {path}: {exc.strerror or exc}", title="Export failed", severity="error",
+                        markup=False)
+            return
+        self.last_export = path
+        self.notify(str(path), title=f"Saved {fmt.upper()}", markup=False)
+
+
+def _median_figures(summary: TargetSummary) -> SpeedFigures:
+    """A target's medians in the shape of one run's figures, for its column's stats line."""
+    tokens = summary.completion_tokens
+    return SpeedFigures(
+        ttft_s=summary.median("ttft_s"),
+        completion_tokens=round(tokens.median) if tokens else None,
+        tokens_exact=summary.tokens_exact,
+        decode_tps=summary.median("decode_tps"),
+        e2e_tps=summary.median("e2e_tps"),
+        server_tps=summary.median("server_tps"),
+        queue_s=summary.median("queue_s"),
+    )
+
+
+def open_race(app: App, targets: Sequence[Target] | None = None, prompt: str | None = None) -> RaceScreen:
+    """Push a race screen using the app's `config` (or the loaded one); returns it."""
+    config = getattr(app, "config", None)
+    if not isinstance(config, Config):
+        from botticelli.config import load_config
+
+        config = load_config()
+    screen = RaceScreen(config, targets, prompt)
+    app.push_screen(screen)
+    return screen

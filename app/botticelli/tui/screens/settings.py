@@ -1,0 +1,130 @@
+"""The system prompt and sampling parameters of the conversation, in a modal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.validation import Function, Validator
+from textual.widgets import Button, Input, Label, TextArea
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """What every request of the conversation carries; None means the provider's default."""
+
+    system_prompt: str = ""
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+def parse_temperature(text: str) -> float | None:
+    """`""` → None; a number from 0 to 2; ValueError otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    value = float(text)
+    if not 0 <= value <= 2:
+        raise ValueError("temperature must be between 0 and 2")
+    return value
+
+
+def parse_max_tokens(text: str) -> int | None:
+    """`""` → None; a whole number of at least 1; ValueError otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    value = int(text)
+    if value < 1:
+        raise ValueError("max tokens must be at least 1")
+    return value
+
+
+def _accepts(parse: object) -> Validator:
+    def check(text: str) -> bool:
+        try:
+            parse(text)  # type: ignore[operator]
+        except ValueError:
+            return False
+        return True
+
+    return Function(check, "not a valid value")
+
+
+class SettingsScreen(ModalScreen[ChatSettings | None]):
+    """Edit the system prompt, temperature and max tokens; ctrl+s saves, escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save", priority=True),
+    ]
+
+    def __init__(self, settings: ChatSettings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="settings-dialog", classes="dialog"):
+            yield Label("Conversation settings", classes="dialog-title")
+            yield Label("System prompt (sent first with every request; empty for none)")
+            yield TextArea(self.settings.system_prompt, id="system-prompt", soft_wrap=True, compact=True)
+            with Horizontal(classes="settings-row"):
+                with Vertical():
+                    yield Label("Temperature (0–2; empty = default)")
+                    yield Input(
+                        "" if self.settings.temperature is None else f"{self.settings.temperature:g}",
+                        placeholder="default",
+                        id="temperature",
+                        validators=[_accepts(parse_temperature)],
+                    )
+                with Vertical():
+                    yield Label("Max tokens (empty = default)")
+                    yield Input(
+                        "" if self.settings.max_tokens is None else str(self.settings.max_tokens),
+                        placeholder="default",
+                        id="max-tokens",
+                        type="integer",
+                        validators=[_accepts(parse_max_tokens)],
+                    )
+            yield Label("", id="settings-error", classes="error-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#system-prompt", TextArea).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_save()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        error = self.query_one("#settings-error", Label)
+        temperature_input = self.query_one("#temperature", Input)
+        max_tokens_input = self.query_one("#max-tokens", Input)
+        try:
+            temperature = parse_temperature(temperature_input.value)
+        except ValueError:
+            error.update("Temperature: a number from 0 to 2, or empty for the provider's default")
+            temperature_input.focus()
+            return
+        try:
+            max_tokens = parse_max_tokens(max_tokens_input.value)
+        except ValueError:
+            error.update("Max tokens: a whole number of at least 1, or empty for the provider's default")
+            max_tokens_input.focus()
+            return
+        system_prompt = self.query_one("#system-prompt", TextArea).text.strip()
+        self.dismiss(ChatSettings(system_prompt, temperature, max_tokens))

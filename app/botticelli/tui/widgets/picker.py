@@ -1,0 +1,171 @@
+"""The picker pane: a tree of profiles, each with its chat models (live from `/models`, else its own list)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from botticelli.config import Profile
+from botticelli.safety import strip_escapes
+from botticelli.tui.clients import ModelList, has_key
+
+ModelLoader = Callable[[Profile], Awaitable[ModelList]]
+
+
+@dataclass(frozen=True, slots=True)
+class PickerEntry:
+    """What a tree node stands for: a profile (model None), one of its models, or a note (note True)."""
+
+    profile: str
+    model: str | None = None
+    note: bool = False
+
+
+class Picker(Tree[PickerEntry]):
+    """Profiles → models. Expanding a profile loads its models in a worker; choosing one posts `ModelChosen`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "reload", "Reload models", show=False)]
+
+    class ModelChosen(Message):
+        """The user picked `model` of `profile`."""
+
+        def __init__(self, profile: str, model: str) -> None:
+            super().__init__()
+            self.profile = profile
+            self.model = model
+
+    class ProfileLocked(Message):
+        """The user picked a model of a profile whose key is missing; `hint` says what to set."""
+
+        def __init__(self, profile: str, model: str, hint: str) -> None:
+            super().__init__()
+            self.profile = profile
+            self.model = model
+            self.hint = hint
+
+    def __init__(
+        self,
+        profiles: Iterable[Profile],
+        loader: ModelLoader,
+        *,
+        current: tuple[str, str] | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__("profiles", id=id, classes=classes)
+        self.show_root = False
+        self.guide_depth = 2
+        self.profiles = {p.name: p for p in profiles}
+        self.current = current
+        self._loader = loader
+        self._profile_nodes: dict[str, TreeNode[PickerEntry]] = {}
+        self._lists: dict[str, ModelList] = {}
+
+    def on_mount(self) -> None:
+        self.border_title = "Models"
+        self.border_subtitle = "ctrl+b hides"
+        for name, profile in self.profiles.items():
+            node = self.root.add(self._profile_label(profile), data=PickerEntry(name), allow_expand=True)
+            self._profile_nodes[name] = node
+        if self.current and self.current[0] in self._profile_nodes:
+            self._profile_nodes[self.current[0]].expand()
+
+    # -- labels (Rich Text, never markup: model ids come from servers) ----------------------------------------
+
+    def _profile_label(self, profile: Profile) -> Text:
+        label = Text(profile.name, style="bold")
+        if profile.simulated:
+            label.append(" · simulator", style="dim")
+        elif has_key(profile):
+            label.append(" ✓", style="green")
+        else:
+            label.append(f" — set {profile.api_key_env[0]}" if profile.api_key_env else " — no key", style="yellow")
+        return label
+
+    def _model_label(self, profile: str, model: str) -> Text:
+        shown = strip_escapes(model)
+        if self.current == (profile, model):
+            return Text.assemble(("● ", "bold green"), (shown, "bold"))
+        return Text.assemble("  ", shown)
+
+    # -- loading -----------------------------------------------------------------------------------------------
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[PickerEntry]) -> None:
+        entry = event.node.data
+        if entry is None or entry.model is not None or entry.note:
+            return
+        if entry.profile not in self._lists:
+            self.load(entry.profile)
+
+    def load(self, profile_name: str) -> None:
+        """Fill a profile's node with its models (in a worker; a `loading…` note meanwhile)."""
+        node = self._profile_nodes[profile_name]
+        node.remove_children()
+        node.add_leaf(Text("loading…", style="dim italic"), data=PickerEntry(profile_name, note=True))
+        self.run_worker(self._load(profile_name), group=f"models-{profile_name}", exclusive=True)
+
+    async def _load(self, profile_name: str) -> None:
+        result = await self._loader(self.profiles[profile_name])
+        self._lists[profile_name] = result
+        self._fill(profile_name)
+
+    def _fill(self, profile_name: str) -> None:
+        result = self._lists[profile_name]
+        node = self._profile_nodes[profile_name]
+        node.remove_children()
+        models = list(result.models)
+        if self.current and self.current[0] == profile_name and self.current[1] not in models:
+            models.insert(0, self.current[1])
+        for model in models:
+            node.add_leaf(self._model_label(profile_name, model), data=PickerEntry(profile_name, model))
+        if not result.live:
+            note = f"({result.note or 'offline list'})"
+            node.add_leaf(Text(note, style="dim italic"), data=PickerEntry(profile_name, note=True))
+        if not models:
+            note = Text("(no models: pass --model)", style="dim italic")
+            node.add_leaf(note, data=PickerEntry(profile_name, note=True))
+
+    def model_list(self, profile_name: str) -> ModelList | None:
+        """The models shown for a profile once loaded."""
+        return self._lists.get(profile_name)
+
+    def action_reload(self) -> None:
+        """Reload the highlighted profile's models (from the cache unless it failed)."""
+        node = self.cursor_node
+        if node is not None and node.data is not None:
+            self.load(node.data.profile)
+
+    # -- choosing ----------------------------------------------------------------------------------------------
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[PickerEntry]) -> None:
+        entry = event.node.data
+        if entry is None or entry.model is None:
+            return
+        event.stop()
+        profile = self.profiles[entry.profile]
+        if not has_key(profile):
+            self.post_message(self.ProfileLocked(entry.profile, entry.model, profile.missing_key_hint()))
+            return
+        self.post_message(self.ModelChosen(entry.profile, entry.model))
+
+    def set_current(self, profile: str, model: str) -> None:
+        """Mark the model the conversation now talks to."""
+        previous, self.current = self.current, (profile, model)
+        for name in {profile, previous[0] if previous else profile}:
+            node = self._profile_nodes.get(name)
+            if node is None or name not in self._lists:
+                continue
+            shown = [c.data.model for c in node.children if c.data is not None and c.data.model is not None]
+            if name == profile and model not in shown:
+                self._fill(name)
+                continue
+            for child in node.children:
+                if child.data is not None and child.data.model is not None:
+                    child.set_label(self._model_label(name, child.data.model))

@@ -1,0 +1,213 @@
+"""The end of a race: a table of every figure per target (winner starred, "N.N× faster" than the slowest) and
+block-character bars of decode tok/s and TTFT, scaled to the largest value."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from botticelli.bench.report import WINNER_MARK, tps_text
+from botticelli.bench.runner import BenchResult
+from botticelli.bench.summary import Spread, TargetSummary, summarize, winner
+from botticelli.safety import strip_escapes
+
+EIGHTHS = " ▏▎▍▌▋▊▉"
+FULL = "█"
+COLUMNS = ("", "target", "ok", "TTFT (s)", "decode tok/s", "e2e tok/s", "server tok/s", "tokens",
+           "× faster (decode / TTFT)")
+
+
+def bar(fraction: float, width: int) -> str:
+    """A bar `fraction` (0–1) of `width` cells long, in eighths of a cell."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return FULL * full + (EIGHTHS[rest] if rest else "")
+
+
+@dataclass(frozen=True, slots=True)
+class BarRow:
+    """One target's bars."""
+
+    label: str
+    decode_tps: float | None
+    ttft_s: float | None
+    best_decode: bool = False
+    best_ttft: bool = False
+
+
+class RaceBars(Widget):
+    """Two bar groups, decode tok/s (longer is faster) and TTFT (shorter is faster), one row per target."""
+
+    DEFAULT_CSS = """
+    RaceBars { height: auto; width: 1fr; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[BarRow] = []
+
+    def set_rows(self, rows: Sequence[BarRow]) -> None:
+        self.rows = list(rows)
+        self.refresh(layout=True)
+
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        return 2 * (len(self.rows) + 1) if self.rows else 0
+
+    def render(self) -> Content:
+        if not self.rows:
+            return Content("")
+        width = max(20, self.content_region.width or self.size.width or 80)
+        label_w = min(max(len(r.label) for r in self.rows), max(12, width // 3))
+        value_w = 14
+        bar_w = max(4, width - label_w - value_w - 4)
+        lines: list[Content] = []
+        for title, key, unit, best in (
+            ("decode tok/s  (longer is faster)", "decode_tps", " tok/s", "best_decode"),
+            ("TTFT  (shorter is faster)", "ttft_s", "s", "best_ttft"),
+        ):
+            lines.append(Content.styled(title, "bold $text-muted"))
+            top = max((getattr(r, key) or 0.0 for r in self.rows), default=0.0)
+            for row in self.rows:
+                value = getattr(row, key)
+                text = "—" if value is None else (tps_text(value) if key == "decode_tps" else f"{value:.2f}") + unit
+                is_best = bool(getattr(row, best))
+                style = "$success" if is_best else "$primary"
+                label = row.label if len(row.label) <= label_w else row.label[: label_w - 1] + "…"
+                drawn = bar(value / top, bar_w) if value and top else ""
+                lines.append(Content.assemble(
+                    (label.ljust(label_w), ""), "  ", (drawn.ljust(bar_w), style), "  ",
+                    (text.rjust(value_w - 2), "bold" if is_best else ""),
+                ))
+        return Content("\n").join(lines)
+
+
+def _spread(value: Spread | None, fmt: str) -> str:
+    if value is None:
+        return "—"
+    text = format(value.median, fmt)
+    if value.n > 1:
+        text += f" ({format(value.min, fmt)}–{format(value.max, fmt)})"
+    return text
+
+
+def _tps_spread(value: Spread | None) -> str:
+    if value is None:
+        return "—"
+    text = tps_text(value.median)
+    if value.n > 1:
+        text += f" ({tps_text(value.min)}–{tps_text(value.max)})"
+    return text
+
+
+def _times(ratio: float | None, slowest: bool) -> str:
+    if ratio is None:
+        return "—"
+    return "slowest" if slowest else f"{ratio:.1f}×"
+
+
+def _row(s: TargetSummary, runs: int, best: str | None, slow_decode: str | None, slow_ttft: str | None,
+         compare: bool) -> list[Text]:
+    """Table cells as `rich.text.Text`: DataTable would read plain strings as markup. ("(simulated)" is in
+    the columns' titles; the table stays narrow enough for 120 cells.)"""
+    name = s.target
+    mark = Text(WINNER_MARK, style="bold green") if s.target == best else Text("")
+    ok = Text(f"{s.ok}/{runs}", style="" if s.ok == runs else "red" if s.ok == 0 else "yellow")
+    if s.ok == 0:
+        kind = str((s.error or {}).get("kind") or "error").replace("_", " ")
+        return [mark, Text(name), ok, Text(f"✗ {kind}", style="bold red"), *(Text("—") for _ in range(5))]
+    tokens = s.completion_tokens
+    ratios = "—"
+    if compare:
+        ratios = (f"{_times(s.decode_ratio_to_slowest, s.target == slow_decode)} / "
+                  f"{_times(s.ttft_ratio_to_slowest, s.target == slow_ttft)}")
+    cells = [
+        _spread(s.figures.get("ttft_s"), ".3f"),
+        _tps_spread(s.figures.get("decode_tps")),
+        tps_text(s.median("e2e_tps")),
+        tps_text(s.median("server_tps")),
+        "—" if tokens is None else ("" if s.tokens_exact else "~") + f"{tokens.median:.0f}",
+        ratios,
+    ]
+    return [mark, Text(name, style="bold" if s.target == best else ""), ok, *(Text(c) for c in cells)]
+
+
+def _extreme(summaries: Sequence[TargetSummary], figure: str, highest: bool) -> str | None:
+    scored = [(m, s.target) for s in summaries if (m := s.median(figure)) is not None]
+    if len(scored) < 2:
+        return None
+    return (max(scored) if highest else min(scored))[1]
+
+
+class RaceSummary(Vertical):
+    """Shown when a race ends: caption, table and bars."""
+
+    DEFAULT_CSS = """
+    RaceSummary { height: auto; max-height: 60%; padding: 0 1; border-top: solid $primary 40%; }
+    RaceSummary.-hidden { display: none; }
+    RaceSummary > #race-caption { height: auto; color: $text-muted; }
+    RaceSummary > DataTable { height: auto; max-height: 8; margin: 0 0 1 0; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="-hidden")
+        self.summaries: list[TargetSummary] = []
+        self.winner: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="race-caption", markup=False)
+        table: DataTable[Text] = DataTable(id="race-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield RaceBars(id="race-bars")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(*COLUMNS)
+
+    def clear(self) -> None:
+        self.summaries, self.winner = [], None
+        self.query_one(DataTable).clear()
+        self.query_one(RaceBars).set_rows([])
+        self.add_class("-hidden")
+
+    def show(self, result: BenchResult) -> list[TargetSummary]:
+        """Fill the table and the bars from `result`; returns the summaries."""
+        plan = result.plan
+        summaries = summarize(result.runs, plan.labels, result.simulated)
+        best = winner(summaries, "decode_tps")
+        best_ttft = winner(summaries, "ttft_s")
+        compare = sum(1 for s in summaries if s.median("decode_tps") is not None) >= 2
+        slow_decode = _extreme(summaries, "decode_tps", highest=False)
+        slow_ttft = _extreme(summaries, "ttft_s", highest=True)
+        table = self.query_one(DataTable)
+        table.clear()
+        for s in summaries:
+            table.add_row(*_row(s, plan.runs, best, slow_decode, slow_ttft, compare), key=s.target)
+        self.query_one(RaceBars).set_rows([
+            BarRow(s.target, s.median("decode_tps"), s.median("ttft_s"), s.target == best, s.target == best_ttft)
+            for s in summaries
+        ])
+        self.query_one("#race-caption", Static).update(Content(caption(result, summaries, best)))
+        self.summaries, self.winner = summaries, best
+        self.remove_class("-hidden")
+        return summaries
+
+
+def caption(result: BenchResult, summaries: Sequence[TargetSummary], best: str | None) -> str:
+    """`★ demo:demo-fast wins: 13.4× faster decode · 1 run each, no warm-up · medians ...`."""
+    plan = result.plan
+    runs = f"{plan.runs} run{'s' if plan.runs != 1 else ''} each"
+    warm = f" after {plan.warmup} warm-up" if plan.warmup else ", no warm-up"
+    head = "No winner: fewer than two targets finished"
+    if best is not None:
+        ratio = next(s.decode_ratio_to_slowest for s in summaries if s.target == best)
+        head = f"{WINNER_MARK} {strip_escapes(best)} wins: {ratio:.1f}× faster decode than the slowest"
+    medians = "medians (min–max)" if plan.runs > 1 else "one run: no spread"
+    return (f"{head} · {runs}{warm} · {medians} · decode excludes TTFT, e2e includes it · "
+            f"max_tokens {plan.max_tokens}, temperature 0")

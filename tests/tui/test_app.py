@@ -1,0 +1,321 @@
+"""Pilot tests of the chat screen against the in-process demo simulator: send, stop, regenerate, edit, switch."""
+
+from __future__ import annotations
+
+from textual.command import CommandList
+
+from botticelli.tui.app import BotticelliApp
+from botticelli.tui.messages import AnswerFinished, PromptSent
+from botticelli.tui.screens.help import HelpScreen
+from botticelli.tui.screens.settings import SettingsScreen
+from botticelli.tui.widgets.stats_bar import StatsBar
+
+from .app_helpers import answer_settled, last_message, log_of, prompt_of, send, wait_until
+
+SIZE = (120, 40)
+
+
+async def test_starts_on_demo_with_a_key_hint() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.target.profile.name == "demo"
+        hint = str(app.chat.hint.render())
+        assert "GROQ_API_KEY" in hint and "HF_TOKEN" in hint
+        assert app.chat.query_one(StatsBar).render_content().plain.startswith("demo·demo-fast")
+        assert app.focused is prompt_of(app)
+
+
+async def test_session_option_says_sessions_are_not_there_yet() -> None:
+    app = BotticelliApp(session="abc")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert any("sessions" in n.message.lower() for n in app._notifications)
+
+
+async def test_profile_and_model_options_choose_the_target() -> None:
+    app = BotticelliApp(profile="demo", model="demo-slow")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.chat.target_label == "demo·demo-slow"
+
+
+class RecordingApp(BotticelliApp):
+    """Records the messages a session store would listen to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[object] = []
+
+    def on_prompt_sent(self, message: PromptSent) -> None:
+        self.seen.append(message)
+
+    def on_answer_finished(self, message: AnswerFinished) -> None:
+        self.seen.append(message)
+
+
+async def test_send_streams_an_answer_with_its_figures() -> None:
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello there")
+        exchange = app.chat.exchanges[-1]
+        assert exchange.answer and exchange.error is None and not exchange.cancelled
+        assert exchange.figures is not None and exchange.figures.tokens_exact
+        messages = log_of(app).messages
+        assert [m.role for m in messages] == ["user", "assistant"]
+        assert messages[0].text == "hello there"
+        assert messages[1].title == "demo·demo-fast"
+        assert messages[1].text == exchange.answer
+        footer = messages[1].footer or ""
+        assert footer.startswith("demo·demo-fast · TTFT ") and "tok/s" in footer and "server 800 tok/s" in footer
+        stats = app.chat.query_one(StatsBar)
+        assert stats.state == "done"
+        assert "TTFT" in stats.render_content().plain
+        assert prompt_of(app).text == ""
+        await wait_until(pilot, lambda: len(app.seen) == 2, "the seam messages")
+        assert [type(m) for m in app.seen] == [PromptSent, AnswerFinished]
+
+
+async def test_stop_keeps_the_partial_answer_marked_cancelled() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "[[tps:20]] [[tokens:2000]] tell me a long story", wait=False)
+        log = log_of(app)
+        await wait_until(pilot, lambda: len(log.messages) == 2 and len(log.messages[1].text) > 10, "some text")
+        stats = app.chat.query_one(StatsBar)
+        await wait_until(pilot, lambda: stats.state == "streaming" and stats.figures is not None, "live figures")
+        live = stats.render_content().plain
+        assert "streaming" in live and "~" in live and "tok/s" in live  # estimates until the usage arrives
+        assert app.chat.check_action("stop", ()) is True
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: answer_settled(app), "the stop")
+        exchange = app.chat.exchanges[-1]
+        assert exchange.cancelled
+        message = last_message(app)
+        assert message is not None and message.cancelled
+        assert message.text and message.text == exchange.answer
+        assert exchange.figures is not None and (exchange.figures.completion_tokens or 0) < 2000
+        assert "TTFT" in (message.footer or "")
+        assert app.chat.query_one(StatsBar).state == "cancelled"
+        assert app.chat.check_action("stop", ()) is None  # shown dimmed in the footer when idle
+        # The partial answer is part of the conversation that the next request carries.
+        request = app.chat._request(app.chat.ask("and then?"))
+        assert [m.role for m in request.messages] == ["user", "assistant", "user"]
+        assert request.messages[1].content == exchange.answer
+
+
+async def test_regenerate_replaces_the_last_answer() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first question")
+        first = app.chat.exchanges[-1]
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.chat.exchanges[-1] is not first and answer_settled(app), "regenerated")
+        messages = log_of(app).messages
+        assert [m.role for m in messages] == ["user", "assistant"]
+        assert len(app.chat.exchanges) == 1
+        assert app.chat.exchanges[0].prompt == "first question"
+        assert messages[1].footer
+
+
+async def test_edit_puts_the_last_prompt_back_and_removes_the_exchange() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "one")
+        await send(pilot, "two\nlines")
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: prompt_of(app).text == "two\nlines", "the prompt back in the input")
+        assert [e.prompt for e in app.chat.exchanges] == ["one"]
+        assert [m.text for m in log_of(app).messages if m.role == "user"] == ["one"]
+        await pilot.press("end", "!", "enter")
+        await wait_until(pilot, lambda: len(app.chat.exchanges) == 2 and answer_settled(app), "the resent answer")
+        assert app.chat.exchanges[-1].prompt == "two\nlines!"
+
+
+async def test_switching_model_mid_chat_names_the_new_model() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        picker = app.chat.picker
+        await wait_until(pilot, lambda: picker.model_list("demo") is not None, "demo's models")
+        node = next(n for n in picker._profile_nodes["demo"].children if n.data and n.data.model == "demo-slow")
+        picker.select_node(node)
+        await wait_until(pilot, lambda: app.chat.target.model == "demo-slow", "the switch")
+        await send(pilot, "[[tps:3000]] and now?")
+        titles = [m.title for m in log_of(app).messages if m.role == "assistant"]
+        assert titles == ["demo·demo-fast", "demo·demo-slow"]
+        assert [e.model for e in app.chat.exchanges] == ["demo-fast", "demo-slow"]
+        assert (last_message(app).footer or "").startswith("demo·demo-slow · ")
+
+
+async def test_reasoning_arrives_apart_from_the_answer() -> None:
+    app = BotticelliApp(model="demo-reasoning")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "think first [[tps:3000]]")
+        message = last_message(app)
+        assert message is not None and message.reasoning and message.text
+        assert "simulator" in message.reasoning
+
+
+async def test_empty_prompt_is_not_sent() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        prompt_of(app).load_text("   \n  ")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app._notifications, "a notification")
+        assert "Nothing to send" in list(app._notifications)[-1].message
+        assert app.chat.exchanges == [] and log_of(app).messages == []
+        assert prompt_of(app).text == "   \n  "
+
+
+async def test_newline_keys_and_prompt_recall() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = prompt_of(app)
+        await pilot.press("a", "ctrl+j", "b", "alt+enter", "c", "shift+enter", "d")
+        assert prompt.text == "a\nb\nc\nd"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: answer_settled(app), "the answer")
+        assert prompt.text == ""
+        await pilot.press("up")
+        assert prompt.text == "a\nb\nc\nd"
+        await pilot.press("down")
+        assert prompt.text == ""
+
+
+async def test_a_burst_of_keys_then_enter_loses_no_character() -> None:
+    from textual import events
+
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        driver = app._driver
+        assert driver is not None
+        for key in [*"fast typist", "enter", *"next"]:  # no pause between keys, as from a quick hand or tmux
+            driver.send_message(events.Key(key, key if len(key) == 1 else None))
+        await wait_until(pilot, lambda: app.chat.exchanges and answer_settled(app), "the answer")
+        assert app.chat.exchanges[0].prompt == "fast typist"
+        assert log_of(app).messages[0].text == "fast typist"
+        await wait_until(pilot, lambda: prompt_of(app).text == "next", "the keys typed after enter")
+
+
+async def test_paste_of_many_lines_is_kept_until_enter() -> None:
+    from textual.events import Paste
+
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        pasted = "\n".join(f"line {i}" for i in range(50))
+        app.post_message(Paste(pasted))  # as the driver does: the app forwards it to the focused input
+        await wait_until(pilot, lambda: prompt_of(app).text == pasted, "the paste")
+        assert app.chat.exchanges == []
+
+
+async def test_typing_while_streaming_keeps_the_new_prompt() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "[[fault:stall_first seconds=50]] an answer that waits until stopped", wait=False)
+        await wait_until(pilot, lambda: app.chat.busy, "the request")
+        await pilot.press("n", "e", "x", "t", "enter")
+        await wait_until(pilot, lambda: app._notifications, "a notification")
+        assert prompt_of(app).text == "next"
+        assert len(app.chat.exchanges) == 1
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: answer_settled(app), "the stop")
+
+
+async def test_copy_last_answer_and_last_code_block() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "show me some code")
+        await pilot.press("ctrl+y")
+        assert app.clipboard == app.chat.exchanges[-1].answer
+        await pilot.press("ctrl+k")
+        code = log_of(app).last_code_block()
+        assert code and app.clipboard == code and "```" not in code
+
+
+async def test_new_chat_clears_the_conversation() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not log_of(app).messages, "an empty log")
+        assert app.chat.exchanges == []
+        assert app.chat.query_one(StatsBar).state == "idle"
+
+
+async def test_settings_apply_to_the_next_request() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen), "the settings")
+        screen = app.screen
+        screen.query_one("#system-prompt").load_text("Answer briefly.")
+        screen.query_one("#temperature").value = "0.3"
+        screen.query_one("#max-tokens").value = "64"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SettingsScreen), "the settings to close")
+        request = app.chat._request(app.chat.ask("hi"))
+        assert request.messages[0].role == "system" and request.messages[0].content == "Answer briefly."
+        assert request.temperature == 0.3 and request.max_tokens == 64
+        await wait_until(pilot, lambda: answer_settled(app), "the answer")
+
+
+async def test_settings_refuse_bad_numbers() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen), "the settings")
+        app.screen.query_one("#temperature").value = "7"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SettingsScreen), "the settings to close")
+        assert app.chat.settings.temperature is None
+
+
+async def test_help_lists_every_binding() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        rows = [row for _, rows in app.help_sections() for row in rows]
+        keys = " ".join(key for key, _ in rows)
+        for key in ("ctrl+n", "esc", "ctrl+r", "ctrl+e", "ctrl+y", "ctrl+k", "f2", "ctrl+b", "f1", "?", "ctrl+t",
+                    "ctrl+q", "ctrl+j", "alt+enter", "shift+enter", "enter", "ctrl+p"):
+            assert key in keys, key
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), "the help to close")
+
+
+async def test_toggle_picker() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.chat.picker
+        assert picker.display
+        await pilot.press("ctrl+b")
+        assert not picker.display and app.focused is prompt_of(app)
+        await pilot.press("ctrl+b")
+        assert picker.display and app.focused is picker
+
+
+async def test_palette_switches_model_and_runs_actions() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Use demo · demo-slow")
+        hits = lambda: app.screen.query(CommandList) and app.screen.query_one(CommandList).option_count  # noqa: E731
+        await wait_until(pilot, hits, "palette hits")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.chat.target.model == "demo-slow", "the switch")
+        titles = {command.title for command in app.get_system_commands(app.chat)}
+        assert {"New chat", "Stop generation", "Regenerate last answer", "Edit last prompt", "Copy last answer",
+                "Copy last code block", "Settings", "Toggle model picker", "Help", "Theme", "Quit"} <= titles
+
+
+async def test_clients_are_closed_on_exit() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        client = app.clients.get(app.target.profile)
+    assert client._http.is_closed
