@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +125,19 @@ def test_profiles_check_reports_demo_ok_and_missing_keys(capsys: pytest.CaptureF
     rows = {r["name"]: r for r in json.loads(out)}
     assert rows["demo"]["check"]["ok"] is True and rows["demo"]["default"] is True
     assert rows["groq"]["usable"] is False and "GROQ_API_KEY" in rows["groq"]["key"]
+
+
+def test_ctrl_c_keeps_the_partial_answer_and_exits_130(tmp_path: Path) -> None:
+    env = {**os.environ, "BOTTICELLI_CONFIG_DIR": str(tmp_path / "c"), "BOTTICELLI_DATA_DIR": str(tmp_path / "d")}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "botticelli", "ask", "-m", "demo-slow", "hello [[tps:20]]"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert child.stdout is not None
+    first = child.stdout.read(8)  # wait until the answer is streaming
+    child.send_signal(signal.SIGINT)
+    rest, err = child.communicate(timeout=30)
+    assert child.returncode == 130
+    assert len(first + rest) >= 8
+    assert err.decode().strip() == "error: interrupted (the partial answer above is kept)"

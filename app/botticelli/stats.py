@@ -49,7 +49,7 @@ class SpeedFigures:
         """`128` when exact, `~128` when estimated, `—` when unknown."""
         if self.completion_tokens is None:
             return "—"
-        return f"{self.completion_tokens}" if self.tokens_exact else f"~{self.completion_tokens}"
+        return f"{self.completion_tokens:,}" if self.tokens_exact else f"~{self.completion_tokens:,}"
 
 
 @dataclass

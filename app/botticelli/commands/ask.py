@@ -54,7 +54,12 @@ def read_prompt(words: list[str], stdin: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_ask(args, sys.stdin, sys.stdout, sys.stderr))
+    try:
+        return asyncio.run(_ask(args, sys.stdin, sys.stdout, sys.stderr))
+    except KeyboardInterrupt:
+        if getattr(args, "interrupt_reported", False):
+            return 130
+        raise
 
 
 async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -> int:
@@ -129,7 +134,14 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
                 printer.end()
                 if session is not None:
                     session.finish(stream.text, stream.reasoning, "cancelled", stream.figures(), None)
-                err.write("error: interrupted (the partial answer above is kept)\n")
+                if args.json:
+                    result.update(text=stream.text if args.raw else _strip(stream.text), finish_reason="cancelled",
+                                  stats=stream.figures().to_dict() if stream.meter.t_sent is not None else None)
+                    out.write(_dumps(result) + "\n")
+                    err.write("error: interrupted\n")
+                else:
+                    err.write("error: interrupted (the partial answer above is kept)\n")
+                args.interrupt_reported = True
                 return 130
     finally:
         printer.end()
@@ -161,6 +173,8 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
         from botticelli.stats import summary_line
 
         reasoning = f" · reasoning {len(stream.reasoning):,} chars (--json shows it)" if stream.reasoning else ""
+        if session is not None:
+            reasoning += f" · session {session.session_id}"
         err.write(f"{target.profile.name} · {target.model} · {summary_line(figures)}{reasoning}\n")
     return 0
 

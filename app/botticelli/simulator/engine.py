@@ -256,7 +256,10 @@ class SimEngine:
         stream = bool(body.get("stream"))
         self.state.recent.append({"path": request.path, "headers": dict(request.headers), "body": body,
                                   "faults": [f.key for f in faults]})
+        stalled_from = asyncio.get_running_loop().time()
         failed = await self._pre_faults(faults, model)
+        # a stall before the headers delays the whole answer: the schedule starts when the stall ends
+        received += asyncio.get_running_loop().time() - stalled_from
         if failed is not None:
             return failed
         entry = self.settings.model(model)
