@@ -92,7 +92,7 @@ def figure(
     """Print a figure next to its target (a text line, then a JSON line) and return it as a dict."""
     mark = "—" if met is None else ("OK" if met else "MISS")
     shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
-    print(f"{name:<44} {shown:>12} {unit:<6} target {target:<14} {mark}", flush=True)
+    print(f"{name:<58} {shown:>12} {unit:<6} target {target:<14} {mark}", flush=True)
     record = {"name": name, "value": value, "unit": unit, "target": target, "met": met, **extra}
     print(json.dumps(record), flush=True)
     return record

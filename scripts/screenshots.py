@@ -1,7 +1,8 @@
 """Write SVG screenshots of the TUI's main states into `screenshots/` (`make screenshots`).
 
 Runs the app headless against the built-in demo simulator: no network, no keys (any set in the environment
-are ignored, so the picker shows the missing-key hints).
+are ignored, so the picker shows the missing-key hints). The session browser shows a few saved sessions with
+fixed dates, in UTC; the race uses frozen speed figures. File names are stable, for the README.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -96,6 +98,30 @@ async def help_screen(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: pilot.app.screen.is_modal, "the help screen")
 
 
+async def sessions(pilot: Pilot) -> None:
+    from botticelli.sessions import SessionStore
+    from botticelli.tui.screens.sessions import SessionBrowser
+    from botticelli.tui.sessions_demo import seed_sessions
+
+    with SessionStore.open() as store:
+        if not store.list_sessions(limit=1):
+            seed_sessions(store)
+    await pilot.press("ctrl+o")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SessionBrowser), "the session browser")
+    browser = pilot.app.screen
+    browser.filter_input.cursor_blink = False  # type: ignore[attr-defined]
+    await pilot.press(*"cache")
+    await wait_until(pilot, lambda: browser.shown_query == "cache", "the search results")  # type: ignore[attr-defined]
+
+
+async def race(out: Path) -> Path:
+    from botticelli.tui.race_demo import capture_race_screenshot
+
+    path = await capture_race_screenshot(out / "08-race.svg")
+    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
+    return path
+
+
 SHOTS: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "01-start": empty,
     "02-answer": answer,
@@ -103,26 +129,32 @@ SHOTS: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "04-error": error,
     "05-picker-missing-key": picker_missing_key,
     "06-help": help_screen,
+    "07-sessions": sessions,
 }
+RACE_SHOT = "08-race"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--out", type=Path, default=ROOT / "screenshots", help="output folder")
-    parser.add_argument("names", nargs="*", help=f"only these ({', '.join(SHOTS)})")
+    parser.add_argument("names", nargs="*", help=f"only these ({', '.join([*SHOTS, RACE_SHOT])})")
     args = parser.parse_args(argv)
     for name in KEY_VARS:
         os.environ.pop(name, None)
     scratch = tempfile.mkdtemp(prefix="botticelli-shots-")
     os.environ["BOTTICELLI_CONFIG_DIR"] = str(Path(scratch) / "config")  # built-in profiles only
     os.environ["BOTTICELLI_DATA_DIR"] = str(Path(scratch) / "data")
+    os.environ["TZ"] = "UTC"  # the session browser shows dates in local time
+    time.tzset()
     args.out.mkdir(parents=True, exist_ok=True)
-    unknown = [n for n in args.names if n not in SHOTS]
+    unknown = [n for n in args.names if n not in SHOTS and n != RACE_SHOT]
     if unknown:
         parser.error(f"unknown screenshot {', '.join(unknown)}")
     for name, steps in SHOTS.items():
         if not args.names or name in args.names:
             asyncio.run(shoot(name, args.out, steps))
+    if not args.names or RACE_SHOT in args.names:
+        asyncio.run(race(args.out))
     return 0
 
 

@@ -26,11 +26,11 @@ async def test_starts_on_demo_with_a_key_hint() -> None:
         assert app.focused is prompt_of(app)
 
 
-async def test_session_option_says_sessions_are_not_there_yet() -> None:
+async def test_session_option_with_an_unknown_id_says_so() -> None:
     app = BotticelliApp(session="abc")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert any("sessions" in n.message.lower() for n in app._notifications)
+        await wait_until(pilot, lambda: any("abc" in n.message for n in app._notifications), "the notice")
+        assert not app.chat.exchanges
 
 
 async def test_profile_and_model_options_choose_the_target() -> None:

@@ -390,3 +390,19 @@ async def test_long_plain_message_renders_like_one_piece() -> None:
         assert len(log._entries[0].parts or []) > 4
         whole = [strip.text for strip in render_text(text, log.content_width)]
         assert [strip.text for strip in log.body_lines(0)] == whole
+
+
+async def test_messages_set_before_mount_open_at_the_bottom() -> None:
+    class EarlyApp(App[None]):
+        def compose(self) -> ComposeResult:
+            log = FastLog()
+            log.set_messages(session(200))
+            yield log
+
+    app = EarlyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.query_one(ChatLog)
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y > 0
+        assert any("footer 199" in line for line in screen_lines(log))
+        assert log.virtual_size.height < 200 * 20  # estimated at the real width, not one cell wide

@@ -6,9 +6,17 @@ hidden, so every run draws the same screen.
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
 from textual.pilot import Pilot
 
+from botticelli.sessions import SessionStore
 from botticelli.tui.app import BotticelliApp
+from botticelli.tui.screens.sessions import SessionBrowser
+from botticelli.tui.sessions_demo import seed_sessions
 
 from .app_helpers import picker_of, prompt_of, send, settle_picker, wait_until, when_ready
 
@@ -65,6 +73,39 @@ def test_help_screen(snap_compare) -> None:
         await _ready(pilot)
         await pilot.press("f1")
         await wait_until(pilot, lambda: pilot.app.screen.id != "_default" and pilot.app.screen.is_modal, "help")
+        await pilot.pause()
+
+    assert snap_compare(BotticelliApp(deterministic=True), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.fixture
+def utc_clock() -> Iterator[None]:
+    """Local time is UTC while the test runs (the session browser shows dates in local time)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_session_browser_search(snap_compare, utc_clock: None) -> None:
+    with SessionStore.open() as store:
+        seed_sessions(store)
+
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SessionBrowser), "the session browser")
+        browser = pilot.app.screen
+        assert isinstance(browser, SessionBrowser)
+        browser.filter_input.cursor_blink = False
+        await pilot.press(*"cache")
+        await wait_until(pilot, lambda: browser.shown_query == "cache", "the search results")
+        assert sum(row.hit is not None for row in browser.rows) >= 2
         await pilot.pause()
 
     assert snap_compare(BotticelliApp(deterministic=True), terminal_size=SIZE, run_before=run_before)

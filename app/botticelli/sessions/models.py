@@ -23,6 +23,8 @@ class Session:
     profile: str | None = None
     model: str | None = None
     message_count: int = 0
+    params: dict[str, Any] | None = None
+    """Sampling parameters the conversation uses (`temperature`, `max_tokens`), None for the defaults."""
 
     @property
     def display_title(self) -> str:

@@ -30,13 +30,16 @@ class TurnRecorder:
         self.interval_s = interval_s
         self._clock = clock
         self._message_id: int | None = None
+        self.message_ids: list[int] = []
+        """The ids stored for this turn (the prompt, then the answer), for callers that drop the turn later."""
         self._last_checkpoint = 0.0
         self.failed: SessionStoreError | None = None  # a store failure never stops the answer
 
     def prompt(self, text: str, profile: str, model: str) -> None:
         """Store the user's message, then the (empty) answer it is waiting for."""
-        self.store.add_message(self.session_id, "user", text)
+        self.message_ids = [self.store.add_message(self.session_id, "user", text)]
         self._message_id = self.store.begin_assistant(self.session_id, profile, model)
+        self.message_ids.append(self._message_id)
         self._last_checkpoint = self._clock()
 
     def checkpoint(self, current: Callable[[], tuple[str, str | None]]) -> None:

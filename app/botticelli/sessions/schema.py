@@ -100,7 +100,12 @@ CREATE TABLE bench_runs (
 CREATE INDEX bench_runs_race ON bench_runs (race_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2)  # MIGRATIONS[n - 1] takes a database from version n - 1 to n
+# v3: the conversation's sampling parameters (JSON: temperature, max_tokens), restored with the session.
+V3 = """
+ALTER TABLE sessions ADD COLUMN params TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)  # MIGRATIONS[n - 1] takes a database from version n - 1 to n
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -41,7 +41,7 @@ from botticelli.sessions.search import ParsedQuery, parse_query, snippet
 
 MESSAGE_FIELDS = frozenset({"reasoning", "profile", "model", "finish_reason", "stats", "error", "created_at"})
 _SESSION_COLUMNS = """
-    s.id, s.title, s.created_at, s.updated_at, s.system_prompt, s.profile, s.model,
+    s.id, s.title, s.created_at, s.updated_at, s.system_prompt, s.profile, s.model, s.params,
     (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS message_count
 """
 _MESSAGE_COLUMNS = (
@@ -93,15 +93,17 @@ class SessionStore:
         system_prompt: str | None = None,
         profile: str | None = None,
         model: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> Session:
         """A new, empty session. Without a title, the first user message names it."""
         now = utc_now()
         with self._write() as conn:
             session_id = self._fresh_id(conn)
             conn.execute(
-                "INSERT INTO sessions (id, title, created_at, updated_at, system_prompt, profile, model, activity)"
-                f" VALUES (?, ?, ?, ?, ?, ?, ?, {_NEXT_ACTIVITY})",
-                (session_id, _clean_title(title), now, now, system_prompt, profile, model),
+                "INSERT INTO sessions"
+                " (id, title, created_at, updated_at, system_prompt, profile, model, params, activity)"
+                f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_ACTIVITY})",
+                (session_id, _clean_title(title), now, now, system_prompt, profile, model, _dump_params(params)),
             )
         return self.get_session(session_id)
 
@@ -159,6 +161,12 @@ class SessionStore:
         with self._write() as conn:
             self._require_session(conn, session_id)
             conn.execute("UPDATE sessions SET system_prompt = ? WHERE id = ?", (system_prompt, session_id))
+
+    def set_params(self, session_id: str, params: Mapping[str, Any] | None) -> None:
+        """Store the conversation's sampling parameters (None or an empty dict: the provider's defaults)."""
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute("UPDATE sessions SET params = ? WHERE id = ?", (_dump_params(params), session_id))
 
     def delete(self, session_id: str) -> None:
         """Delete a session and all its messages; raises `SessionNotFoundError`."""
@@ -261,6 +269,21 @@ class SessionStore:
                 f"UPDATE sessions SET updated_at = ?, activity = {_NEXT_ACTIVITY} WHERE id = ?",
                 (utc_now(), row["session_id"]),
             )
+
+    def delete_messages(self, session_id: str, message_ids: list[int]) -> int:
+        """Delete these messages of a session (a dropped exchange); returns how many were deleted."""
+        if not message_ids:
+            return 0
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            marks = ", ".join("?" for _ in message_ids)
+            cursor = conn.execute(
+                f"DELETE FROM messages WHERE session_id = ? AND id IN ({marks})", (session_id, *message_ids)
+            )
+            conn.execute(
+                f"UPDATE sessions SET updated_at = ?, activity = {_NEXT_ACTIVITY} WHERE id = ?", (utc_now(), session_id)
+            )
+            return cursor.rowcount
 
     def get_message(self, message_id: int) -> Message:
         with self._read() as conn:
@@ -501,6 +524,11 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _dump_params(params: Mapping[str, Any] | None) -> str | None:
+    kept = {k: v for k, v in (params or {}).items() if v is not None}
+    return _dump(kept) if kept else None
+
+
 def _load(text: str | None) -> dict[str, Any] | None:
     return json.loads(text) if text else None
 
@@ -515,6 +543,7 @@ def _session(row: sqlite3.Row) -> Session:
         profile=row["profile"],
         model=row["model"],
         message_count=row["message_count"],
+        params=_load(row["params"]),
     )
 
 

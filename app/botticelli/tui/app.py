@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from botticelli.config import Config, ConfigError, load_config
+from botticelli.safety import strip_escapes
 from botticelli.targets import Target, resolve_target
 from botticelli.tui.clients import ClientFactory, ClientPool, ModelCatalog, SteppedMeter, has_key
 from botticelli.tui.commands import CHAT_ACTIONS, ModelCommands
+from botticelli.tui.messages import AnswerFinished, AnswerProgress, ConversationCleared, ExchangeDropped, PromptSent
 from botticelli.tui.screens.chat import ChatScreen
 from botticelli.tui.screens.help import INPUT_NOTES, PALETTE_NOTES, PICKER_NOTES, HelpScreen, Section, binding_rows
+from botticelli.tui.session_keeper import SessionKeeper
 from botticelli.tui.widgets.prompt_input import PromptInput
+
+if TYPE_CHECKING:
+    from botticelli.sessions import Session, SessionStoreError
+    from botticelli.tui.screens.sessions import SessionBrowser
 
 
 class BotticelliApp(App[int]):
@@ -44,11 +53,14 @@ class BotticelliApp(App[int]):
         client_factory: ClientFactory | None = None,
         deterministic: bool = False,
     ) -> None:
-        """`deterministic` freezes timing figures and hides rate-limit counters (snapshots, screenshots)."""
+        """`session`: the id (or id prefix) of a saved session to continue. `deterministic` freezes timing
+        figures and hides rate-limit counters (snapshots, screenshots)."""
         super().__init__()
         self.config = config if config is not None else load_config()
         self.target: Target = resolve_target(self.config, profile, model)
         self.session_id = session
+        self.sessions = SessionKeeper(on_failure=self._store_failed)
+        """Saves every chat as a session (the store is opened on first use)."""
         self.deterministic = deterministic
         self.clients = ClientPool(client_factory) if client_factory is not None else ClientPool()
         self.catalog = ModelCatalog(self.clients)
@@ -80,16 +92,122 @@ class BotticelliApp(App[int]):
                 timeout=10,
                 markup=False,
             )
-        if self.session_id:
-            self.notify(
-                "Reopening saved sessions is not available yet; this is a new chat.",
-                title="Sessions",
-                severity="warning",
-                markup=False,
-            )
 
     async def on_unmount(self) -> None:
+        gc.unfreeze()
+        self.sessions.close()
         await self.clients.aclose()
+
+    # -- sessions --------------------------------------------------------------------------------------------
+
+    def on_chat_screen_ready(self, message: ChatScreen.Ready) -> None:
+        # Everything alive now (modules, Textual, the screen) lives as long as the app: keep it out of the
+        # collector's full passes, which otherwise pause the app for tens of ms while scrolling a long chat.
+        gc.freeze()
+        if self.session_id:
+            self.run_worker(self.open_session(self.session_id), group="open-session", exit_on_error=False)
+
+    def on_prompt_sent(self, message: PromptSent) -> None:
+        self.sessions.prompt_sent(message.exchange, self.chat.settings)
+
+    def on_answer_progress(self, message: AnswerProgress) -> None:
+        self.sessions.progress(message.exchange, message.text, message.reasoning)
+
+    def on_answer_finished(self, message: AnswerFinished) -> None:
+        self.sessions.finished(message.exchange)
+
+    def on_exchange_dropped(self, message: ExchangeDropped) -> None:
+        self.sessions.dropped(message.exchange)
+
+    def on_conversation_cleared(self, message: ConversationCleared) -> None:
+        self.sessions.cleared()
+
+    def _store_failed(self, error: SessionStoreError) -> None:
+        """Called once, from the store's thread (`notify` is thread-safe)."""
+        self.notify(
+            f"{error.one_line()}\nThe chat goes on, but it is not being saved.",
+            title="Sessions not saved",
+            severity="error",
+            timeout=12,
+            markup=False,
+        )
+
+    @work(group="sessions-browser", exclusive=True, exit_on_error=False)
+    async def action_open_sessions(self) -> None:
+        """Show the session browser; open the session picked there."""
+        from botticelli.tui.screens.sessions import SessionBrowser
+
+        if isinstance(self.screen, SessionBrowser) or not self.chat.ready:
+            return
+        picked = await self.push_screen_wait(SessionBrowser(self.sessions, self.sessions.session_id))
+        if not picked:
+            return
+        if picked == self.sessions.session_id and self.chat.exchanges:
+            self.notify("That session is already open.", markup=False)
+            return
+        await self.open_session(picked)
+
+    async def open_session(self, session_ref: str) -> bool:
+        """Show a saved session (id or unique prefix) and continue it; False (with a notification) if it fails."""
+        from botticelli.sessions import SessionStoreError
+
+        try:
+            loaded = await self.sessions.load(session_ref)
+        except SessionStoreError as error:
+            self.notify(error.one_line(), title="Could not open the session", severity="error", markup=False)
+            return False
+        target = self._session_target(loaded.session)
+        await self.chat.restore(loaded.exchanges, loaded.messages, loaded.settings, target)
+        self.sessions.adopt(loaded)
+        count = loaded.session.message_count
+        self.notify(
+            f"“{strip_escapes(loaded.session.display_title)}”: {count:,} message{'s' if count != 1 else ''}. "
+            "New prompts are added to it.",
+            title="Session opened",
+            markup=False,
+        )
+        return True
+
+    def _session_target(self, session: Session) -> Target | None:
+        """The profile·model the session last used, if it can still be used (else None, with a notification)."""
+        if not session.profile or not session.model:
+            return None
+        name, model = session.profile, strip_escapes(session.model)
+        keep = f"keeping {self.chat.target_label}"
+        profile = self.config.profiles.get(name)
+        if profile is None:
+            self.notify(f"This session used profile {name}, which is not configured any more; {keep}.",
+                        title="Session opened", severity="warning", markup=False)
+            return None
+        listed = self.chat.catalog.cached(profile)
+        if listed is not None and listed.live and model not in listed.models:
+            self.notify(f"{name} no longer lists the model {model}; {keep}.", title="Session opened",
+                        severity="warning", markup=False)
+            return None
+        if not has_key(profile):
+            self.notify(f"This session used {name}, which needs a key: {profile.missing_key_hint()}; {keep}.",
+                        title="Session opened", severity="warning", markup=False)
+            return None
+        return Target(profile, model)
+
+    async def on_session_browser_deleted(self, message: SessionBrowser.Deleted) -> None:
+        if message.session_id == self.sessions.session_id:
+            await self.chat.action_new_chat()  # the chat on screen no longer has a session to be saved in
+            self.notify("The open session was deleted: this is a new chat.", markup=False)
+
+    # -- race ------------------------------------------------------------------------------------------------
+
+    def action_open_race(self) -> None:
+        """Open the race screen with the current target chosen and the prompt being typed (or the last one)."""
+        from botticelli.tui.screens.race import DEFAULT_TARGETS, RaceScreen, open_race
+
+        if isinstance(self.screen, RaceScreen) or not self.chat.ready:
+            return
+        chat = self.chat
+        current = chat.target
+        targets = None if current.label in DEFAULT_TARGETS else [current]
+        prompt = chat.prompt_input.text.strip() or (chat.exchanges[-1].prompt if chat.exchanges else None)
+        open_race(self, targets, prompt)
 
     # -- palette and help ------------------------------------------------------------------------------------
 
@@ -123,11 +241,20 @@ class BotticelliApp(App[int]):
 
 
 def run_app(profile: str | None = None, model: str | None = None, session: str | None = None) -> int:
-    """Open the TUI; returns the exit code (2 for a configuration problem)."""
+    """Open the TUI; returns the exit code (2 for a configuration problem or an unknown session)."""
     try:
         app = BotticelliApp(profile=profile, model=model, session=session)
     except ConfigError as error:
         print(error.one_line(), file=sys.stderr)
         return error.exit_code
+    if session:
+        from botticelli.sessions import SessionStore, SessionStoreError
+
+        try:
+            with SessionStore.open() as store:
+                app.session_id = store.resolve(session)
+        except SessionStoreError as error:
+            print(error.one_line(), file=sys.stderr)
+            return error.exit_code
     result = app.run()
     return int(result or app.return_code or 0)

@@ -28,6 +28,10 @@ class Exchange:
     figures: SpeedFigures | None = None
     finish_reason: str | None = None
     error: ProviderError | None = None
+    error_kind: str | None = None
+    """`error.kind`, or `config` / `internal` for a failure that is not the provider's."""
+    error_text: str | None = None
+    """The error as shown inline (what happened, then what to do)."""
     cancelled: bool = False
     rate_limit: RateLimitInfo | None = None
     created_at: datetime = field(default_factory=_now)
@@ -53,6 +57,27 @@ class PromptSent(Message):
         self.exchange = exchange
 
 
+class AnswerProgress(Message):
+    """An answer is still streaming; `text` and `reasoning` are what arrived so far (raw: escapes not stripped).
+
+    Posted at most every `CHECKPOINT_S` seconds, so a listener may save it without slowing the stream.
+    """
+
+    def __init__(self, exchange: Exchange, text: str, reasoning: str) -> None:
+        super().__init__()
+        self.exchange = exchange
+        self.text = text
+        self.reasoning = reasoning
+
+
+class ExchangeDropped(Message):
+    """An exchange left the conversation: its answer is being regenerated, or its prompt is being edited."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__()
+        self.exchange = exchange
+
+
 class AnswerFinished(Message):
     """An answer ended: complete, cancelled (partial text kept) or failed (`exchange.error`)."""
 
@@ -63,3 +88,7 @@ class AnswerFinished(Message):
 
 class ConversationCleared(Message):
     """The user started a new chat."""
+
+
+CHECKPOINT_S = 2.0
+"""At most this often, a streaming answer is reported with `AnswerProgress`."""

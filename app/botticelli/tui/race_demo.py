@@ -1,7 +1,7 @@
-"""A bare host app for the race screen (tests, snapshots) and the README screenshot `screenshots/race.svg`.
+"""A bare host app for the race screen (tests, snapshots) and the README screenshot `screenshots/08-race.svg`.
 
 `capture_race_screenshot(path)` races the two offline demo models with frozen figures, so the picture is the
-same on every machine: `await capture_race_screenshot("screenshots/race.svg")`.
+same on every machine: `await capture_race_screenshot("screenshots/08-race.svg")`.
 """
 
 from __future__ import annotations

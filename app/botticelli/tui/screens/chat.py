@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -13,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerCancelled, WorkerState
@@ -25,9 +27,17 @@ from botticelli.safety import EscapeStripper, strip_escapes
 from botticelli.stats import SpeedMeter, summary_line
 from botticelli.targets import Target
 from botticelli.tui.clients import ClientPool, ModelCatalog, has_key
-from botticelli.tui.messages import AnswerFinished, ConversationCleared, Exchange, PromptSent
+from botticelli.tui.messages import (
+    CHECKPOINT_S,
+    AnswerFinished,
+    AnswerProgress,
+    ConversationCleared,
+    Exchange,
+    ExchangeDropped,
+    PromptSent,
+)
 from botticelli.tui.screens.settings import ChatSettings, SettingsScreen
-from botticelli.tui.widgets.chat_log import ChatLog, StreamingMessage
+from botticelli.tui.widgets.chat_log import ChatLog, MessageData, StreamingMessage
 from botticelli.tui.widgets.picker import Picker
 from botticelli.tui.widgets.prompt_input import PromptInput
 from botticelli.tui.widgets.stats_bar import StatsBar
@@ -83,8 +93,14 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+k", "copy_code", "Code", tooltip="Copy the last code block"),
         Binding("f2", "settings", "Settings", tooltip="System prompt, temperature, max tokens"),
         Binding("ctrl+b", "toggle_picker", "Models", tooltip="Show or hide the model picker"),
+        # Not in the footer, which is full at 120 columns: the welcome text, f1 and the palette show them.
+        Binding("ctrl+o", "app.open_sessions", "Sessions", show=False, tooltip="Saved chats: open, search"),
+        Binding("ctrl+g", "app.open_race", "Race", show=False, tooltip="Race providers on one prompt"),
         Binding("ctrl+l", "focus_input", "Input", show=False, tooltip="Focus the prompt input"),
     ]
+
+    class Ready(Message):
+        """The screen is mounted and wired: a saved session can be shown in it now."""
 
     def __init__(
         self,
@@ -142,6 +158,7 @@ class ChatScreen(Screen[None]):
         self._sync_welcome()
         self.prompt_input.focus()
         self.ready = True
+        self.post_message(self.Ready())
 
     def _welcome_content(self) -> Content:
         rows = (
@@ -149,6 +166,7 @@ class ChatScreen(Screen[None]):
             ("esc", "stop the answer", "ctrl+r", "regenerate"),
             ("ctrl+e", "edit the last prompt", "ctrl+y", "copy the last answer"),
             ("ctrl+b", "models", "f2", "system prompt, parameters"),
+            ("ctrl+o", "saved chats", "ctrl+g", "race providers"),
             ("ctrl+p", "every command", "f1", "every key"),
         )
         pieces: list[tuple[str, str] | str] = [
@@ -268,6 +286,7 @@ class ChatScreen(Screen[None]):
             meter = self.meter_factory() if self.meter_factory is not None else None
             stream = client.stream(request, meter=meter)
             self.stats_bar.track(stream)
+            report_at = time.monotonic() + CHECKPOINT_S
             async with stream:
                 async for event in stream:
                     if isinstance(event, ContentDelta):
@@ -275,6 +294,9 @@ class ChatScreen(Screen[None]):
                             message.append(text)
                     elif isinstance(event, ReasoningDelta) and (text := reasoning_filter.feed(event.text)):
                         message.append_reasoning(text)
+                    if (now := time.monotonic()) >= report_at:  # lets the session store checkpoint the answer
+                        report_at = now + CHECKPOINT_S
+                        self.post_message(AnswerProgress(exchange, stream.text, stream.reasoning))
             self._record(exchange, stream)
             exchange.finish_reason = stream.finish_reason
             message.finish(footer=answer_footer(exchange))
@@ -316,7 +338,7 @@ class ChatScreen(Screen[None]):
         kind: str,
     ) -> None:
         self._record(exchange, stream)
-        exchange.error = error
+        exchange.error, exchange.error_kind, exchange.error_text = error, kind, text
         footer = answer_footer(exchange) if exchange.answer else None
         message.finish(footer=footer, error=text)
         self.stats_bar.finish("error", exchange.figures, detail=kind.replace("_", " "))
@@ -376,6 +398,7 @@ class ChatScreen(Screen[None]):
             return
         await self._stop_and_wait()
         last = self.exchanges.pop()
+        self.post_message(ExchangeDropped(last))
         self._drop_log_messages(1)
         if self.prompt_input.text == last.prompt:  # restored after an error: it is being sent again now
             self.prompt_input.clear()
@@ -388,9 +411,30 @@ class ChatScreen(Screen[None]):
             return
         await self._stop_and_wait()
         last = self.exchanges.pop()
+        self.post_message(ExchangeDropped(last))
         self._drop_log_messages(2)
         self._sync_welcome()
         self.prompt_input.set_prompt(last.prompt)
+        self.prompt_input.focus()
+
+    async def restore(
+        self,
+        exchanges: list[Exchange],
+        messages: list[MessageData],
+        settings: ChatSettings,
+        target: Target | None = None,
+    ) -> None:
+        """Show a saved conversation and continue it: its exchanges, transcript, settings and (if given) target."""
+        await self._stop_and_wait()
+        self.exchanges = exchanges
+        self.chat_log.set_messages(messages)
+        self._sync_welcome()
+        self.stats_bar.reset()
+        self.settings = settings
+        if target is not None and target != self.target:
+            self.target = target
+            self.picker.set_current(target.profile.name, target.model)
+            self._show_target()
         self.prompt_input.focus()
 
     def _drop_log_messages(self, count: int) -> None:

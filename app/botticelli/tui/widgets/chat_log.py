@@ -1,10 +1,14 @@
 """ChatLog: the chat transcript as one line-based scroll view, built for streams of 2,000+ tokens/s.
 
 Messages are split into parts (label, reasoning, Markdown blocks, error, footer). A part is rendered to
-lines (Strips) only when it comes near the viewport, and its lines are kept in a bounded LRU; a part not
-rendered yet has an estimated height. `render_line` maps a screen row to (message, part, line) with two
-bisects. A stream only buffers text; once per frame a task moves blocks that can no longer change out of
-the tail, renders what will be on screen one block per event-loop turn, then shows it all at once.
+compact lines only when it comes near the viewport, and rendered lines are kept in a bounded LRU; a part
+not rendered yet has an estimated height, corrected (without moving what is on screen) when it is rendered.
+`render_line` maps a screen row to (message, part, line) with two bisects. While the user scrolls, a
+screen above and below is rendered in the background, one part per event-loop turn.
+
+A stream only buffers text (`append` is O(1)). Once per frame a task takes the buffer, moves the blocks
+that can no longer change out of the tail, renders what will be on screen one block per event-loop turn,
+then shows it all at once: the network loop never waits on the UI and no single step blocks it for long.
 """
 
 from __future__ import annotations
@@ -267,6 +271,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._gutters: dict[str, Segment] = {}
         self._text_styles: dict[str, Style] = {}
         self._pump: asyncio.Task[None] | None = None
+        self._prefetch: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -776,6 +781,9 @@ class ChatLog(ScrollView, can_focus=True):
             self._view_width = view_width
             self._width = max(8, view_width - _GUTTER - _RIGHT)
             self._invalidate_all()
+            for index, entry in enumerate(self._entries):
+                entry.height = self._estimate_entry(entry, index > 0, self._width)
+            self._restart(0)
         self._changed()
 
     def _changed(self) -> None:
@@ -793,22 +801,26 @@ class ChatLog(ScrollView, can_focus=True):
         self._ensure_scheduled = False
         self._changed()
 
-    def _ensure_visible(self) -> None:
-        """Build and render every part near the viewport, keeping the visible content in place."""
+    def _ensure_visible(self, margin: int = 0, limit: int | None = None) -> bool:
+        """Build and render the parts on screen (and `margin` lines around it, at most `limit` parts),
+        keeping the visible content in place; returns True if anything was rendered."""
         if self._ensuring or self._width <= 0:
-            return
+            return False
         self._ensuring = True
+        rendered = False
         try:
             view_height = max(1, self.scrollable_content_region.height)
-            margin = view_height // 2
             for _ in range(200):
                 top = max(0, self._total - view_height) if self._follow else round(self.scroll_y)
-                shift = self._render_range(top - margin, top + view_height + margin, top)
-                if shift is None:
+                shift, count = self._render_range(top - margin, top + view_height + margin, top, limit)
+                if not count:
                     break
+                rendered = True
                 if shift and not self._follow:
                     self._sync_size()
                     self._scroll_to(y=top + shift, animate=False)
+                if limit is not None:
+                    break
             self._sync_size()
             if self._follow:
                 self._scroll_to(y=self.max_scroll_y, animate=False)
@@ -816,22 +828,42 @@ class ChatLog(ScrollView, can_focus=True):
             self._drop_far_strips(view_height)
         finally:
             self._ensuring = False
+        if limit is None and not self._follow:
+            self._schedule_prefetch()
+        return rendered
 
-    def _render_range(self, low: int, high: int, top: int) -> int | None:
-        """Render parts between virtual lines low and high; returns the height change above `top`,
-        or None if nothing needed rendering."""
+    def _schedule_prefetch(self) -> None:
+        if self._prefetch is None or self._prefetch.done():
+            self._prefetch = asyncio.get_running_loop().create_task(self._prefetch_around())
+
+    async def _prefetch_around(self) -> None:
+        """While the user scrolls, render a screen above and below the view, one part per event-loop turn,
+        so the next page is ready before it is asked for (not while following a stream: the blocks that
+        scrolled off the top stay unrendered until someone scrolls to them)."""
+        await asyncio.sleep(0)
+        margin = max(1, self.scrollable_content_region.height)
+        while not self._follow and self.is_mounted and self._ensure_visible(margin, limit=1):
+            self.refresh()
+            await asyncio.sleep(0)
+
+    def _render_range(self, low: int, high: int, top: int, limit: int | None = None) -> tuple[int, int]:
+        """Render up to `limit` parts between virtual lines low and high. Returns the height change of what
+        starts above `top` (the view keeps its content by moving that much) and how many messages were
+        built or parts rendered."""
         entries = self._entries
-        did = False
+        count = 0
         shift = 0
         index = max(0, bisect_right(self._starts, max(0, low)) - 1)
         while index < len(entries) and self._starts[index] < high:
+            if limit is not None and count >= limit:
+                break
             entry = entries[index]
             start = self._starts[index]
             original_height = entry.height
             if entry.parts is None:
                 self._build(index, entry)
-                did = True
-                if start + original_height <= top:
+                count += 1
+                if start < top:  # starts above the view: keep what is below it in place
                     shift += entry.height - original_height
             parts, starts = entry.parts or [], entry.starts
             j = max(0, bisect_right(starts, low - start) - 1)
@@ -840,14 +872,16 @@ class ChatLog(ScrollView, can_focus=True):
             while j < len(parts) and pos < high:
                 part = parts[j]
                 if part.lines is None:
+                    if limit is not None and count >= limit:
+                        break
                     before = part.height
                     part.lines = self._render_part(entry, part)
                     part.height = len(part.lines)
                     self._cache[part] = part.height
                     self._cached_lines += part.height
-                    did = True
+                    count += 1
                     if part.height != before:
-                        if pos + before <= top:
+                        if pos < top:
                             shift += part.height - before
                         if first_changed is None:
                             first_changed = j
@@ -860,7 +894,7 @@ class ChatLog(ScrollView, can_focus=True):
             if entry.height != original_height:
                 self._restart(index + 1)
             index += 1
-        return shift if did else None
+        return shift, count
 
     def _drop_far_strips(self, view_height: int) -> None:
         if len(self._shown) < 64:
@@ -922,8 +956,9 @@ class ChatLog(ScrollView, can_focus=True):
             self.app._handle_exception(error)
 
     def on_unmount(self) -> None:
-        if self._pump is not None:
-            self._pump.cancel()
+        for task in (self._pump, self._prefetch):
+            if task is not None:
+                task.cancel()
 
     async def _prerender(self, entry: _Entry, blocks: list[Block], tail: list[Block]) -> None:
         """Render the blocks about to be shown at the bottom, one per event-loop turn, from the last one
