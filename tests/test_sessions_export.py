@@ -102,6 +102,83 @@ def test_export_import_export_is_lossless(store: SessionStore, session_id: str) 
     assert [m.status for m in store.messages(imported.id)] == [m.status for m in store.messages(session_id)]
 
 
+PARAMS = {"temperature": 0.3, "max_tokens": 512}
+
+
+def test_params_survive_export_and_import(store: SessionStore, session_id: str) -> None:
+    store.set_params(session_id, PARAMS)
+    first = _export(store, session_id)
+    assert list(first) == ["format", "version", "title", "created_at", "system_prompt", "params", "messages"]
+    assert first["params"] == PARAMS and first["version"] == 1
+    text = dumps_json(first)
+    imported = store.import_session(load_document(text.encode(), "export.json"))
+    assert store.get_session(imported.id).params == PARAMS
+    second = _export(store, imported.id)
+    assert second == first and dumps_json(second) == text
+
+
+def test_a_session_without_params_exports_none_and_older_files_import(store: SessionStore, session_id: str) -> None:
+    store.set_params(session_id, {"temperature": None, "max_tokens": None})  # the provider's defaults
+    assert "params" not in _export(store, session_id)
+    new = validate_document(_valid(), "old.json")  # an export written before `params` existed
+    assert new.params is None
+    assert store.get_session(store.import_session(new).id).params is None
+
+
+def test_null_params_are_the_defaults() -> None:
+    doc = {**_valid(), "params": {"temperature": None, "max_tokens": 256}}
+    assert validate_document(doc, "x").params == {"max_tokens": 256}
+    assert validate_document({**_valid(), "params": None}, "x").params is None
+    assert validate_document({**_valid(), "params": {"temperature": None}}, "x").params is None
+    assert validate_document({**_valid(), "params": {"temperature": 1, "top_p": 0.9}}, "x").params == {
+        "temperature": 1,
+        "top_p": 0.9,
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ("hot", "params: expected an object or null, got a string"),
+        ([0.3], "params: expected an object or null, got an array"),
+        ({"temperature": "hot"}, "params.temperature: expected a number or null, got a string"),
+        ({"temperature": True}, "params.temperature: expected a number or null, got a boolean"),
+        ({"temperature": {"value": 1}}, "params.temperature: expected a number or null, got an object"),
+        ({"max_tokens": 1.5}, "params.max_tokens: expected an integer or null, got 1.5"),
+        ({"max_tokens": "512"}, "params.max_tokens: expected an integer or null, got a string"),
+        ({"top_p": "high"}, "params.top_p: expected a number or null, got a string"),
+    ],
+)
+def test_import_refuses_bad_params_with_their_place(store: SessionStore, params: object, expected: str) -> None:
+    before = store.list_sessions()
+    with pytest.raises(SessionImportError) as info:
+        validate_document({**_valid(), "params": params}, "chat.json")
+    line = info.value.one_line()
+    assert line.startswith("error: sessions: cannot import chat.json: ") and expected in line, line
+    assert info.value.exit_code == 2
+    assert store.list_sessions() == before
+
+
+@pytest.mark.parametrize(("literal", "shown"), [("NaN", "NaN"), ("Infinity", "Infinity"), ("-Infinity", "-Infinity")])
+def test_import_refuses_non_finite_params(literal: str, shown: str) -> None:
+    """Python's json accepts NaN and Infinity; a temperature must still be a real number."""
+    raw = json.dumps(_valid())[:-1] + f', "params": {{"temperature": {literal}}}}}'
+    with pytest.raises(SessionImportError, match=f"params.temperature: expected a number or null, got {shown}"):
+        load_document(raw.encode(), "chat.json")
+
+
+def test_bad_params_are_reported_with_every_other_problem() -> None:
+    doc = {**_valid(), "params": {"temperature": "hot", "max_tokens": 2.5}}
+    doc["messages"][0]["role"] = "bot"
+    with pytest.raises(SessionImportError) as info:
+        validate_document(doc, "x.json")
+    assert info.value.problems == [
+        "params.temperature: expected a number or null, got a string",
+        "params.max_tokens: expected an integer or null, got 2.5",
+        'messages[0].role: expected one of user, assistant, system, got "bot"',
+    ]
+
+
 def test_importing_twice_makes_two_sessions(store: SessionStore, session_id: str) -> None:
     raw = dumps_json(_export(store, session_id)).encode()
     ids = {store.import_session(load_document(raw, "f")).id for _ in range(2)}

@@ -1,12 +1,15 @@
 """Session export (lossless JSON, Markdown for people, the plain OpenAI messages list) and import validation.
 
-The JSON document is DESIGN.md's `botticelli.session` version 1. Import checks the whole document before
-anything is written and reports every problem with its place (`messages[3].role: ...`).
+The JSON document is DESIGN.md's `botticelli.session` version 1. Its optional `params` object (the session's
+sampling parameters: `temperature`, `max_tokens`) is written only when the session has some, so files without it
+(older exports) still import. Import checks the whole document before anything is written and reports every
+problem with its place (`messages[3].role: ...`, `params.temperature: ...`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -25,7 +28,7 @@ from botticelli.sessions.render import message_heading, readable_time, stats_lin
 
 FORMAT_NAME = "botticelli.session"
 FORMAT_VERSION = 1
-TOP_FIELDS = ("format", "version", "title", "created_at", "system_prompt", "messages")
+TOP_FIELDS = ("format", "version", "title", "created_at", "system_prompt", "params", "messages")
 MESSAGE_FIELDS = (
     "role",
     "content",
@@ -40,6 +43,8 @@ MESSAGE_FIELDS = (
 ASSISTANT_FIELDS = ("profile", "model", "created_at", "finish_reason", "stats", "error")
 OPTIONAL_TEXT = ("reasoning", "profile", "model", "finish_reason")
 STATS_NUMBERS = ("ttft_s", "total_s", "decode_tps", "e2e_tps", "server_tps", "queue_s")
+PARAM_INTEGERS = ("max_tokens",)
+"""Parameters that must be whole numbers; every other parameter (`temperature`, ...) is any finite number."""
 FIX_FILE = "fix the file, or export the session again with botticelli sessions export"
 _TERMINAL_UNSAFE = re.compile("[\x7f-\x9f]")  # DEL and C1 controls, which json.dumps leaves raw
 
@@ -48,15 +53,19 @@ _TERMINAL_UNSAFE = re.compile("[\x7f-\x9f]")  # DEL and C1 controls, which json.
 
 
 def export_document(session: Session, messages: Iterable[Message]) -> dict[str, Any]:
-    """The `botticelli.session` JSON document of a session."""
-    return {
+    """The `botticelli.session` JSON document of a session (`params` only when the session has some)."""
+    doc: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "title": session.title,
         "created_at": session.created_at,
         "system_prompt": session.system_prompt,
-        "messages": [message_document(m) for m in messages],
     }
+    params = {k: v for k, v in (session.params or {}).items() if v is not None}
+    if params:
+        doc["params"] = params
+    doc["messages"] = [message_document(m) for m in messages]
+    return doc
 
 
 def message_document(message: Message) -> dict[str, Any]:
@@ -161,6 +170,7 @@ def validate_document(data: Any, source: str) -> NewSession:
     _optional_text(data, "title", "title", problems)
     _optional_text(data, "system_prompt", "system_prompt", problems)
     created = _timestamp(data.get("created_at"), "created_at", problems, required=True)
+    params = _params(data.get("params"), "params", problems)
     raw_messages = data.get("messages")
     messages: list[NewMessage] = []
     if not isinstance(raw_messages, list):
@@ -178,6 +188,7 @@ def validate_document(data: Any, source: str) -> NewSession:
         created_at=created or "",
         system_prompt=data.get("system_prompt"),
         messages=messages,
+        params=params,
     )
 
 
@@ -227,6 +238,34 @@ def _stats(value: Any, where: str, problems: list[str]) -> None:
     exact = value.get("tokens_exact")
     if exact is not None and not isinstance(exact, bool):
         problems.append(f"{where}.tokens_exact: expected true, false or null, got {_type_name(exact)}")
+
+
+def _params(value: Any, where: str, problems: list[str]) -> dict[str, Any] | None:
+    """The session's sampling parameters without nulls (None when there are none), or None after a problem."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.append(f"{where}: expected an object or null, got {_type_name(value)}")
+        return None
+    start = len(problems)
+    for key, item in value.items():
+        if item is None:
+            continue
+        if key in PARAM_INTEGERS:
+            if not isinstance(item, int) or isinstance(item, bool):
+                problems.append(f"{where}.{key}: expected an integer or null, got {_show_number(item)}")
+        elif not _is_number(item) or not math.isfinite(item):
+            problems.append(f"{where}.{key}: expected a number or null, got {_show_number(item)}")
+    if len(problems) > start:
+        return None
+    return {k: v for k, v in value.items() if v is not None} or None
+
+
+def _show_number(value: Any) -> str:
+    """What was found where a number belongs: the value itself when it is one (`1.5`, `NaN`), else its type."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return _show(value) if isinstance(value, int | float) and not isinstance(value, bool) else _type_name(value)
 
 
 def _error(value: Any, where: str, problems: list[str]) -> None:

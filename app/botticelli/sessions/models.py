@@ -94,6 +94,8 @@ class NewSession:
     created_at: str
     system_prompt: str | None = None
     messages: list[NewMessage] = field(default_factory=list)
+    params: dict[str, Any] | None = None
+    """Sampling parameters (`temperature`, `max_tokens`), None for the provider's defaults."""
 
 
 @dataclass(slots=True)

@@ -182,8 +182,9 @@ class SessionStore:
         with self._write() as conn:
             session_id = self._fresh_id(conn)
             conn.execute(
-                "INSERT INTO sessions (id, title, created_at, updated_at, system_prompt, profile, model, activity)"
-                f" VALUES (?, ?, ?, ?, ?, ?, ?, {_NEXT_ACTIVITY})",
+                "INSERT INTO sessions"
+                " (id, title, created_at, updated_at, system_prompt, profile, model, params, activity)"
+                f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_ACTIVITY})",
                 (
                     session_id,
                     new.title,
@@ -192,6 +193,7 @@ class SessionStore:
                     new.system_prompt,
                     last.profile if last else None,
                     last.model if last else None,
+                    _dump_params(new.params),
                 ),
             )
             conn.executemany(
