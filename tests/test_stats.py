@@ -116,6 +116,21 @@ def test_single_token_has_no_decode_speed() -> None:
     assert figures.e2e_tps == pytest.approx(1 / 0.2)
 
 
+def test_a_batch_too_short_to_time_has_no_decode_speed() -> None:
+    """Tokens that arrive together (a cut stream, a proxy's buffer) would give an absurd rate: none is shown."""
+    clock = FakeClock()
+    meter = SpeedMeter(clock=clock)
+    meter.request_sent()
+    clock.advance(0.2)
+    for _ in range(6):
+        meter.on_text("word ")
+        clock.advance(0.0005)
+    meter.on_usage(Usage(completion_tokens=6))
+    figures = meter.finish()
+    assert figures.decode_tps is None
+    assert figures.e2e_tps is not None and figures.ttft_s == pytest.approx(0.2)
+
+
 def test_a_new_request_resets_the_meter() -> None:
     clock = FakeClock()
     meter = SpeedMeter(clock=clock)

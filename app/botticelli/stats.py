@@ -21,6 +21,8 @@ from botticelli.providers.types import Usage
 
 Clock = Callable[[], float]
 DEFAULT_CHARS_PER_TOKEN = 4.0
+# Below this first-to-last-token span, chunk batching dominates: decode speed is not reported (shown as —).
+MIN_DECODE_SPAN_S = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +130,7 @@ class SpeedMeter:
         decode = e2e = None
         if self.t_first is not None and self.t_last is not None and self.t_sent is not None and n:
             span = self.t_last - self.t_first
-            if n > 1 and span > 0:
+            if n > 1 and span >= MIN_DECODE_SPAN_S:
                 decode = (n - 1) / span
             if self.t_last > self.t_sent:
                 e2e = n / (self.t_last - self.t_sent)
