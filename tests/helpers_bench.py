@@ -51,7 +51,7 @@ def sim_profiles(**extra_profiles: Mapping[str, object]) -> Iterator[SimServer]:
         yield server
 
 
-def simulated_profiles(fast_tps: float = FAST_TPS, slow_tps: float = SLOW_TPS, tokens: int = 6) -> Path:
+def simulated_profiles(fast_tps: float = FAST_TPS, slow_tps: float = SLOW_TPS, tokens: int = 60) -> Path:
     """A config with in-process simulated profiles `quick` and `steady` (and `flaky`: always 429)."""
     def profile(model: str, **headers: str) -> dict[str, object]:
         return {

@@ -39,7 +39,7 @@ def test_json_only_on_stdout_progress_on_stderr(capsys: pytest.CaptureFixture[st
     progress = [line for line in lines if line.startswith("[") and "/4]" in line]
     assert len(progress) == 4
     assert progress[0].startswith("[1/4] quick:sim-quick run 1: TTFT ")
-    assert progress[0].endswith("tok/s · 6 tok")
+    assert progress[0].endswith("tok/s · 60 tok")
 
 
 def test_table_marks_winner_ratio_and_simulated(capsys: pytest.CaptureFixture[str]) -> None:

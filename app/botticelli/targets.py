@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from botticelli.config import Config, ConfigError, Profile, check_key_destination, resolve_api_key
-from botticelli.providers.client import OpenAICompatibleClient, RetryPolicy
-from botticelli.providers.errors import AuthError
-from botticelli.providers.ratelimit import PacingLimits, RequestPacer
 from botticelli.safety import install_redaction
+
+if TYPE_CHECKING:
+    from botticelli.providers.client import OpenAICompatibleClient
+
+# The provider client (and httpx under it) is imported by `open_client`, on first use: the TUI paints its
+# first frame without it.
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,10 @@ def open_client(
     pace: bool = True,
 ) -> OpenAICompatibleClient:
     """A client for `profile`. Raises AuthError when a needed key is missing, ConfigError when unsafe."""
+    from botticelli.providers.client import OpenAICompatibleClient, RetryPolicy
+    from botticelli.providers.errors import AuthError
+    from botticelli.providers.ratelimit import PacingLimits, RequestPacer
+
     try:
         key = resolve_api_key(profile, env)
     except ConfigError as exc:  # `${VAR}` unset or `api_key_cmd` failed: the key is missing, exit code 3

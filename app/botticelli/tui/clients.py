@@ -9,17 +9,18 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from botticelli.config import Profile, key_status
-from botticelli.providers.client import OpenAICompatibleClient
-from botticelli.providers.errors import ProviderError
-from botticelli.providers.models import chat_models
 from botticelli.stats import SpeedFigures, SpeedMeter
 from botticelli.targets import open_client
 
+if TYPE_CHECKING:
+    from botticelli.providers.client import OpenAICompatibleClient
+
 log = logging.getLogger("botticelli.tui")
 
-ClientFactory = Callable[[Profile], OpenAICompatibleClient]
+ClientFactory = Callable[[Profile], "OpenAICompatibleClient"]
 
 
 class ClientPool:
@@ -97,6 +98,9 @@ class ModelCatalog:
         return result
 
     async def _fetch(self, profile: Profile) -> ModelList:
+        from botticelli.providers.errors import ProviderError
+        from botticelli.providers.models import chat_models
+
         try:
             listed = await self._pool.get(profile).list_models()
         except ProviderError as exc:

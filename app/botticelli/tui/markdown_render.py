@@ -17,16 +17,22 @@ import io
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from rich.console import Console
-from rich.markdown import Markdown, UnknownElement
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from rich.theme import Theme
 from textual.strip import Strip
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from rich.markdown import Markdown
+
+# markdown-it-py, `rich.markdown` and (through it) `rich.syntax` and Pygments are imported on first use
+# (`_markdown()`): an empty chat paints its first frame without them.
 
 __all__ = [
     "DEFAULT_THEME",
@@ -113,6 +119,8 @@ DEFAULT_THEME = RenderTheme()
 
 
 def _make_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     # Rich's own configuration, minus raw HTML (Rich drops it, hiding model text) and reference
     # definitions (they link blocks to each other, so a block would no longer render on its own).
     parser = MarkdownIt().enable("strikethrough").enable("table")
@@ -121,7 +129,29 @@ def _make_parser() -> MarkdownIt:
     return parser
 
 
-_PARSER = _make_parser()
+_parser: MarkdownIt | None = None
+_parser_lock = threading.Lock()
+
+
+def _get_parser() -> MarkdownIt:
+    """The shared parser, built on first use."""
+    global _parser
+    if _parser is None:
+        with _parser_lock:
+            if _parser is None:
+                _parser = _make_parser()
+    return _parser
+
+
+def __getattr__(name: str) -> Any:
+    # `_PARSER` and `_NEW_LINE_TOKEN` stay readable as module attributes, built on first access.
+    if name == "_PARSER":
+        return _get_parser()
+    if name == "_NEW_LINE_TOKEN":
+        return _new_line_token()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _consoles: dict[RenderTheme, Console] = {}
 
 
@@ -146,7 +176,15 @@ def _console(theme: RenderTheme) -> Console:
 
 # A token Rich does not know renders as nothing but leaves Rich's "blank line before the next block" flag
 # set, which replays the state left by the previous block.
-_NEW_LINE_TOKEN = Token("botticelli_new_line", "", 0)
+_new_line: list[Token] = []
+
+
+def _new_line_token() -> Token:
+    if not _new_line:
+        from markdown_it.token import Token
+
+        _new_line.append(Token("botticelli_new_line", "", 0))
+    return _new_line[0]
 
 
 @dataclass(eq=False)
@@ -168,7 +206,7 @@ class Block:
         `plain_code` skips syntax highlighting (same layout and background): for a code block still being
         streamed, which is rendered again on every frame until its closing fence arrives.
         """
-        tokens = self.tokens if self.tokens is not None else _PARSER.parse(self.source)
+        tokens = self.tokens if self.tokens is not None else _get_parser().parse(self.source)
         self.tokens = None
         if plain_code:
             tokens = [token.copy(info="") if token.type == "fence" else token for token in tokens]
@@ -214,18 +252,27 @@ def _render_tokens(tokens: list[Token], new_line_before: bool, width: int, theme
     _wait_for_warm_up()
     template = _templates.get(theme)
     if template is None:
+        from rich.markdown import Markdown
+
         template = _templates[theme] = Markdown("", code_theme=theme.code_theme, hyperlinks=False)
     # A copy skips Markdown.__init__, which builds a new MarkdownIt parser every time (about 1 ms).
     markdown = copy.copy(template)
-    markdown.parsed = [_NEW_LINE_TOKEN, *tokens] if new_line_before else tokens
+    markdown.parsed = [_new_line_token(), *tokens] if new_line_before else tokens
     console = _console(theme)
     lines = console.render_lines(markdown, console.options.update_width(max(1, width)), pad=True)
     return [pack(line) for line in lines]
 
 
+_elements: list[Any] = []
+
+
 def _new_line_after(token: Token) -> bool:
-    element = Markdown.elements.get(token.type, UnknownElement)
-    return element.new_line
+    if not _elements:
+        from rich.markdown import Markdown, UnknownElement
+
+        _elements.extend((Markdown.elements, UnknownElement))
+    elements, unknown = _elements
+    return elements.get(token.type, unknown).new_line
 
 
 def _split_tokens(tokens: list[Token]) -> list[tuple[list[Token], int, int]]:
@@ -268,7 +315,7 @@ def _make_blocks(
 ) -> list[Block]:
     """Split `text` into blocks; `new_line_before` is the flag left by whatever precedes `text`."""
     if groups is None:
-        groups = _split_tokens(_PARSER.parse(text))
+        groups = _split_tokens(_get_parser().parse(text))
     if not groups:
         return []
     wanted = sorted({n for _, a, b in groups for n in (a, b)})
@@ -343,6 +390,8 @@ def warm_up() -> None:
         return
 
     def run() -> None:
+        from rich.markdown import Markdown
+
         console = Console(file=io.StringIO(), width=40, force_terminal=True, color_system="truecolor")
         langs = ("python", "bash", "json", "js", "ts", "rust", "go", "sql", "text")
         console.render_lines(Markdown("".join(f"```{lang}\nx = 1\n```\n\n" for lang in langs)), console.options)
@@ -359,7 +408,7 @@ def _wait_for_warm_up() -> None:
 def last_code_block(text: str) -> str | None:
     """The content of the last fenced code block in a Markdown text, or None."""
     found = None
-    for token in _PARSER.parse(text):
+    for token in _get_parser().parse(text):
         if token.type == "fence":
             found = token.content
     return found
@@ -400,7 +449,7 @@ class IncrementalMarkdown:
             return []
         self._scanned = complete
         segment = self.text[self._stable : complete]
-        groups = _split_tokens(_PARSER.parse(segment))
+        groups = _split_tokens(_get_parser().parse(segment))
         new: list[Block] = []
         if len(groups) >= 2:
             last_line = groups[-1][1]

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,11 +16,10 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerCancelled, WorkerState
 
 from botticelli.config import Config, ConfigError, Profile
-from botticelli.providers.client import ChatStream
 from botticelli.providers.errors import ProviderError
 from botticelli.providers.types import ChatMessage, ChatRequest, ContentDelta, ReasoningDelta
 from botticelli.safety import EscapeStripper, strip_escapes
@@ -38,9 +37,13 @@ from botticelli.tui.messages import (
 )
 from botticelli.tui.screens.settings import ChatSettings, SettingsScreen
 from botticelli.tui.widgets.chat_log import ChatLog, MessageData, StreamingMessage
+from botticelli.tui.widgets.footer import CoalescingFooter
 from botticelli.tui.widgets.picker import Picker
 from botticelli.tui.widgets.prompt_input import PromptInput
 from botticelli.tui.widgets.stats_bar import StatsBar
+
+if TYPE_CHECKING:
+    from botticelli.providers.client import ChatStream
 
 log = logging.getLogger("botticelli.tui")
 
@@ -141,7 +144,7 @@ class ChatScreen(Screen[None]):
                 yield ChatLog(id="chat-log")
                 yield PromptInput(id="prompt")
         yield StatsBar(id="stats")
-        yield Footer(compact=True)
+        yield CoalescingFooter(compact=True)
 
     def on_mount(self) -> None:
         self.chat_log = self.query_one(ChatLog)

@@ -30,6 +30,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from botticelli.tui.deferred import after_first_frame
 from botticelli.tui.markdown_render import (
     DEFAULT_THEME,
     Block,
@@ -416,7 +417,8 @@ class ChatLog(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self._refresh_styles()
-        warm_up()
+        # Once the first frame is painted: the warm-up thread would compete with it for the GIL.
+        after_first_frame(self, warm_up)
         self._wake()
 
     def notify_style_update(self) -> None:

@@ -15,6 +15,7 @@ from textual.widgets.tree import TreeNode
 from botticelli.config import Profile
 from botticelli.safety import strip_escapes
 from botticelli.tui.clients import ModelList, has_key
+from botticelli.tui.deferred import after_first_frame
 
 ModelLoader = Callable[[Profile], Awaitable[ModelList]]
 
@@ -67,6 +68,7 @@ class Picker(Tree[PickerEntry]):
         self._loader = loader
         self._profile_nodes: dict[str, TreeNode[PickerEntry]] = {}
         self._lists: dict[str, ModelList] = {}
+        self._mounting = False
 
     def on_mount(self) -> None:
         self.border_title = "Models"
@@ -75,6 +77,7 @@ class Picker(Tree[PickerEntry]):
             node = self.root.add(self._profile_label(profile), data=PickerEntry(name), allow_expand=True)
             self._profile_nodes[name] = node
         if self.current and self.current[0] in self._profile_nodes:
+            self._mounting = True
             self._profile_nodes[self.current[0]].expand()
 
     # -- labels (Rich Text, never markup: model ids come from servers) ----------------------------------------
@@ -109,6 +112,15 @@ class Picker(Tree[PickerEntry]):
         node = self._profile_nodes[profile_name]
         node.remove_children()
         node.add_leaf(Text("loading…", style="dim italic"), data=PickerEntry(profile_name, note=True))
+        if self._mounting:
+            # The first list is loaded once the first frame is painted: opening the profile's client (and,
+            # for the demo, the simulator) would otherwise delay it.
+            self._mounting = False
+            after_first_frame(self, self._start_load, profile_name)
+        else:
+            self._start_load(profile_name)
+
+    def _start_load(self, profile_name: str) -> None:
         self.run_worker(self._load(profile_name), group=f"models-{profile_name}", exclusive=True)
 
     async def _load(self, profile_name: str) -> None:
