@@ -306,6 +306,11 @@ async def repeated_answers(tokens: list[str], answers: int) -> list[float]:
     return rss
 
 
+def _target(target: str, met: bool, shipped: bool) -> tuple[str, bool | None]:
+    """The target for the configuration the app ships (gc frozen); a reference line for the other."""
+    return (target, met) if shipped else (f"(reference; {target})", None)
+
+
 FROZEN = "gc.freeze() at app start"
 PLAIN = "default gc"
 
@@ -315,37 +320,35 @@ async def run() -> list[dict[str, Any]]:
     tokens = make_tokens(20_000)
     print(f"answer: {len(tokens):,} tokens, {len(''.join(tokens)):,} chars; terminal {SIZE[0]}x{SIZE[1]}")
 
-    for freeze in (False, True):  # first, while RSS is that of a fresh process
+    # The app calls gc.freeze() once its first screen is up (tui/app.py), so the frozen runs are the product's
+    # figures and carry the targets; the default-gc runs are kept as a reference for the widget on its own.
+    for freeze in (True, False):  # first, while RSS is that of a fresh process
         opened = await open_session(1000, freeze)
-        tag, config = ("_gc_frozen" if freeze else ""), (FROZEN if freeze else PLAIN)
+        tag, config = ("" if freeze else "_default_gc"), (FROZEN if freeze else PLAIN)
         first, worst = opened["first_screen"], opened["worst_page"]
-        results.append(
-            figure(f"open_1000_messages{tag}_last_screen_s", first, "<= 0.3", first <= 0.3, "s", config=config)
-        )
-        results.append(
-            figure(
-                f"open_1000_messages{tag}_worst_page_up_ms",
-                worst * 1000,
-                "<= 100",
-                worst <= 0.1,
-                "ms",
-                pages=opened["pages"],
-                median_ms=round(opened["median_page"] * 1000, 1),
-                config=config,
-            )
-        )
-        if not freeze:
+        results.append(figure(
+            f"open_1000_messages{tag}_last_screen_s", first, *_target("<= 0.3", first <= 0.3, freeze), "s",
+            config=config,
+        ))
+        results.append(figure(
+            f"open_1000_messages{tag}_worst_page_up_ms", worst * 1000, *_target("<= 100", worst <= 0.1, freeze), "ms",
+            pages=opened["pages"], median_ms=round(opened["median_page"] * 1000, 1), config=config,
+        ))
+        if freeze:
             results.append(figure("open_1000_messages_rss_mb", opened["rss"], "<= 150", opened["rss"] <= 150, "MB"))
 
-    for earlier, freeze in ((0, False), (200, False), (200, True)):
-        label = f"chat_2000tps_{earlier}_earlier" + ("_gc_frozen" if freeze else "")
+    for earlier, freeze in ((0, True), (200, True), (200, False)):
+        label = f"chat_2000tps_{earlier}_earlier" + ("" if freeze else "_default_gc")
         config = FROZEN if freeze else PLAIN
         run_ = await paced(tokens, 2000.0, earlier, freeze)
         lag, p99, worst, cpu = run_["lag"], run_["p99"], run_["max"], run_["cpu"]
-        results.append(figure(f"{label}_lag_after_last_byte_s", lag, "<= 0.25", lag <= 0.25, "s", config=config))
-        results.append(figure(f"{label}_loop_lag_p99_ms", p99 * 1000, "<= 50", p99 <= 0.05, "ms", config=config))
-        results.append(figure(f"{label}_loop_lag_max_ms", worst * 1000, "<= 150", worst <= 0.15, "ms", config=config))
-        results.append(figure(f"{label}_cpu_percent", cpu, "<= 60", cpu <= 60, "%", config=config))
+        for name, value, target, met, unit in (
+            ("lag_after_last_byte_s", lag, "<= 0.25", lag <= 0.25, "s"),
+            ("loop_lag_p99_ms", p99 * 1000, "<= 50", p99 <= 0.05, "ms"),
+            ("loop_lag_max_ms", worst * 1000, "<= 150", worst <= 0.15, "ms"),
+            ("cpu_percent", cpu, "<= 60", cpu <= 60, "%"),
+        ):
+            results.append(figure(f"{label}_{name}", value, *_target(target, met, freeze), unit, config=config))
 
     tps, full_render = await flat_out(tokens)
     results.append(figure("chat_flat_out_tps", tps, ">= 5000", tps >= 5000, "tok/s"))
