@@ -78,9 +78,10 @@ async def _profiles(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
     width = max(len(r["name"]) for r in rows)
+    key_width = max(len(r["key"]) for r in rows)
     for r in rows:
         mark = "*" if r["default"] else " "
-        line = f"{mark} {r['name']:<{width}}  {r['key']:<32}  {r['base_url']}"
+        line = f"{mark} {r['name']:<{width}}  {r['key']:<{key_width}}  {r['base_url']}"
         if "check" in r:
             c = r["check"]
             if c.get("skipped"):
