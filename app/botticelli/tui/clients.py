@@ -137,9 +137,15 @@ class SteppedMeter(SpeedMeter):
 
     def on_text(self, text: str) -> None:
         if text:
-            self._now += self._ttft_s if self.t_first is None else self._token_s * max(1, round(len(text) / 4))
+            self._now += self._ttft_s if self.t_first is None else self.step(text)
         super().on_text(text)
 
+    def step(self, text: str) -> float:
+        """How far the clock moves for one delta after the first: one step per estimated token."""
+        return self._token_s * max(1, round(len(text) / 4))
+
     def finish(self) -> SpeedFigures:
-        self._now += 0.001
+        self._now += self.finish_step_s
         return super().finish()
+
+    finish_step_s = 0.001

@@ -15,6 +15,7 @@ from textual.widgets import Input
 from botticelli.config import Config, builtin_profiles
 from botticelli.stats import SpeedMeter
 from botticelli.targets import Target
+from botticelli.tui.clients import SteppedMeter
 from botticelli.tui.screens.race import RaceScreen
 
 SCREENSHOT_SIZE = (120, 40)
@@ -22,29 +23,19 @@ DEMO_RATES: dict[str, tuple[float, float]] = {"demo-fast": (0.2, 800.0), "demo-s
 """(TTFT s, tok/s) the screenshot shows for each demo model: the simulator's own speeds."""
 
 
-class FixedRateMeter(SpeedMeter):
+class FixedRateMeter(SteppedMeter):
     """A meter whose clock moves a fixed TTFT to the first delta, then 1/tps per delta (one token each).
 
     The figures it reports are the same on every run, whatever the machine's load: snapshots and screenshots.
     """
 
+    finish_step_s = 0.0
+
     def __init__(self, ttft_s: float, tps: float) -> None:
-        self._now = 0.0
-        self._ttft_s = ttft_s
-        self._step = 1.0 / tps
-        super().__init__(clock=self._read)
+        super().__init__(ttft_s=ttft_s, token_s=1.0 / tps)
 
-    def _read(self) -> float:
-        return self._now
-
-    def request_sent(self) -> None:
-        self._now = 0.0
-        super().request_sent()
-
-    def on_text(self, text: str) -> None:
-        if text:
-            self._now += self._ttft_s if self.t_first is None else self._step
-        super().on_text(text)
+    def step(self, text: str) -> float:
+        return self._token_s
 
 
 def fixed_meters(rates: Mapping[str, tuple[float, float]]) -> Callable[[Target], SpeedMeter]:
