@@ -9,30 +9,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import faults
 from botticelli.config_schema import display_path
-from botticelli.simulator.server import SimServer, running_simulator
-from faults import FAST_SIM, CliResult, Sim, cli_inprocess, cli_subprocess, sim_profile, write_config
+from faults import CliResult, Sim, cli_inprocess, cli_subprocess, write_config
+
+echo_server = faults.echo_server  # the shared simulator fixtures
+sim = faults.sim
 
 PROFILE = "sim"
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[SimServer]:
-    with running_simulator(**FAST_SIM) as server:
-        yield server
-
-
-@pytest.fixture
-def sim(_server: SimServer) -> Sim:
-    sim = Sim(_server)
-    sim.reset()
-    write_config(sim_profile(PROFILE, sim.base_url, read_timeout_s=5, max_retries=0))
-    return sim
 
 
 def one_error_line(result: CliResult, code: int, starts: str) -> str:

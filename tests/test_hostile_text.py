@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 
-from botticelli.simulator.server import SimServer, running_simulator
-from faults import FAST_SIM, Recorder, Sim, cli_inprocess, cli_subprocess, sim_profile, write_config
+import faults
+from faults import Recorder, Sim, cli_inprocess, cli_subprocess, sim_profile, write_config
+
+echo_server = faults.echo_server  # the shared simulator fixtures
+sim = faults.sim
 
 # (name, what the model sends, what the user sees)
 ESCAPES = [
@@ -65,18 +67,6 @@ def unsafe_bytes(data: bytes) -> bool:
     return bool(re.search(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]", data))
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[SimServer]:
-    with running_simulator(**FAST_SIM) as server:
-        yield server
-
-
-@pytest.fixture
-def sim(_server: SimServer) -> Sim:
-    sim = Sim(_server)
-    sim.reset()
-    write_config(sim_profile(PROFILE, sim.base_url, read_timeout_s=5, max_retries=0))
-    return sim
 
 
 def echo(text: str) -> str:

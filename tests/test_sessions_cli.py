@@ -13,17 +13,8 @@ from botticelli import paths
 from botticelli.commands import sessions as command
 from botticelli.sessions import SessionStore
 from botticelli.sessions.export import dumps_json, export_document
+from helpers_sessions import STATS
 
-STATS = {
-    "ttft_s": 0.21,
-    "total_s": 0.25,
-    "completion_tokens": 8,
-    "tokens_exact": True,
-    "decode_tps": 840.0,
-    "e2e_tps": 32.0,
-    "server_tps": 1000.0,
-    "queue_s": 0.17,
-}
 EVIL = "\x1b]52;c;cHduZWQ=\x07\x1b[2J\x9b31m"
 
 

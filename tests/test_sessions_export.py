@@ -15,17 +15,8 @@ from botticelli.sessions.export import (
     to_markdown,
     validate_document,
 )
+from helpers_sessions import STATS
 
-STATS = {
-    "ttft_s": 0.21,
-    "total_s": 0.25,
-    "completion_tokens": 8,
-    "tokens_exact": True,
-    "decode_tps": 840.0,
-    "e2e_tps": 32.0,
-    "server_tps": 1000.0,
-    "queue_s": 0.17,
-}
 ERROR = {
     "kind": "rate_limit",
     "status": 429,

@@ -20,17 +20,7 @@ from botticelli.sessions import (
     title_from_prompt,
 )
 from botticelli.sessions.schema import APPLICATION_ID, SCHEMA_VERSION
-
-STATS = {
-    "ttft_s": 0.21,
-    "total_s": 0.25,
-    "completion_tokens": 8,
-    "tokens_exact": True,
-    "decode_tps": 840.0,
-    "e2e_tps": 32.0,
-    "server_tps": 1000.0,
-    "queue_s": 0.17,
-}
+from helpers_sessions import STATS
 
 
 @pytest.fixture

@@ -24,7 +24,9 @@ from typing import Any
 import httpx
 import pytest
 
-from botticelli.simulator.server import SimServer
+from botticelli.simulator.content import tokenize
+from botticelli.simulator.directives import strip_directives
+from botticelli.simulator.server import SimServer, running_simulator
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 SIM_MODEL = "sim-model"  # not in the catalog: served at FAST_SIM speed (catalog models have their own TTFT)
@@ -231,3 +233,35 @@ class Recorder:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# The echoed prompt both fault matrices (client/CLI and TUI) stream, so partial text is known exactly.
+PROMPT = "Tokens stream from a fast model into the terminal, one small piece after another, until it ends."
+ECHO = strip_directives(f"[[echo]] {PROMPT}")[0]
+TOKENS = tokenize(ECHO)
+AFTER = 6  # tokens streamed before a positioned fault acts
+BAD_UTF8_SHOWN = "bad \ufffd\ufffd utf-8 \ufffd"  # the simulator's b"bad \xff\xfe utf-8 \xe2\x82", decoded
+
+
+def head(n: int = AFTER) -> str:
+    return "".join(TOKENS[:n])
+
+
+def tail(n: int = AFTER) -> str:
+    return "".join(TOKENS[n:])
+
+
+@pytest.fixture(scope="module")
+def echo_server() -> Iterator[SimServer]:
+    """One loopback simulator per test module."""
+    with running_simulator(**FAST_SIM) as server:
+        yield server
+
+
+@pytest.fixture
+def sim(echo_server: SimServer) -> Sim:
+    """The module's simulator, counters reset, behind a config profile `sim` (5 s read timeout, no retries)."""
+    handle = Sim(echo_server)
+    handle.reset()
+    write_config(sim_profile("sim", handle.base_url, read_timeout_s=5, max_retries=0))
+    return handle

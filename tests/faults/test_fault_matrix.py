@@ -27,27 +27,27 @@ import pytest
 from botticelli.providers.client import OpenAICompatibleClient, RetryPolicy
 from botticelli.providers.errors import ProviderError
 from botticelli.providers.types import ChatMessage, ChatRequest
-from botticelli.simulator.content import filler_text, tokenize
-from botticelli.simulator.directives import strip_directives
-from faults import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, SIM_MODEL, Sim, free_closed_port, full_backlog_listener
+from botticelli.simulator.content import filler_text
+from faults import (
+    AFTER,
+    BAD_UTF8_SHOWN,
+    CONNECT_TIMEOUT_S,
+    ECHO,
+    PROMPT,
+    READ_TIMEOUT_S,
+    SIM_MODEL,
+    TOKENS,
+    Sim,
+    free_closed_port,
+    full_backlog_listener,
+    head,
+    tail,
+)
 
 PROFILE = "sim"
 MAX_RETRIES = 2
 RETRY = RetryPolicy(max_retries=MAX_RETRIES, initial_delay_s=0.01, max_delay_s=0.05, max_retry_after_s=1.0)
-PROMPT = "Tokens stream from a fast model into the terminal, one small piece after another, until it ends."
-ECHO = strip_directives(f"[[echo]] {PROMPT}")[0]
-TOKENS = tokenize(ECHO)
-AFTER = 6  # tokens streamed before a positioned fault acts
 BIG = 1_048_576
-BAD_UTF8_SHOWN = "bad \ufffd\ufffd utf-8 \ufffd"  # the simulator's b"bad \xff\xfe utf-8 \xe2\x82", decoded
-
-
-def head(n: int = AFTER) -> str:
-    return "".join(TOKENS[:n])
-
-
-def tail(n: int = AFTER) -> str:
-    return "".join(TOKENS[n:])
 
 
 @dataclass(frozen=True)

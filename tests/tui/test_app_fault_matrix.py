@@ -29,33 +29,20 @@ from pathlib import Path
 import pytest
 
 from botticelli.config import Config
-from botticelli.simulator.content import filler_text, tokenize
-from botticelli.simulator.directives import FAULTS, strip_directives
+from botticelli.simulator.content import filler_text
+from botticelli.simulator.directives import FAULTS
 from botticelli.simulator.server import running_simulator
 from botticelli.tui.app import BotticelliApp
 from botticelli.tui.widgets.stats_bar import StatsBar
-from faults import FAST_SIM, READ_TIMEOUT_S, SIM_MODEL
+from faults import AFTER, BAD_UTF8_SHOWN, ECHO, FAST_SIM, PROMPT, READ_TIMEOUT_S, SIM_MODEL, head, tail
 
 from .app_helpers import last_message, log_of, prompt_of, send, wait_until, write_config
 
 SIZE = (120, 40)
 FAST = "[[ttft:0]] [[tps:5000]] [[echo]]"
-PROMPT = "Tokens stream from a fast model into the terminal, one small piece after another, until it ends."
-ECHO = strip_directives(f"[[echo]] {PROMPT}")[0]
-TOKENS = tokenize(ECHO)
-AFTER = 6  # tokens streamed before a positioned fault acts
 BIG = 20_000  # characters in the `big_chunk` row (the client matrix sends 1 MB)
-BAD_UTF8_SHOWN = "bad \ufffd\ufffd utf-8 \ufffd"  # the simulator's b"bad \xff\xfe utf-8 \xe2\x82", decoded
 DEMO_MODEL = "demo-fast"
 GUTTER = "▌"
-
-
-def head(n: int = AFTER) -> str:
-    return "".join(TOKENS[:n])
-
-
-def tail(n: int = AFTER) -> str:
-    return "".join(TOKENS[n:])
 
 
 @dataclass(frozen=True)
