@@ -53,9 +53,6 @@ def resolve_target(config: Config, profile_name: str | None, model: str | None) 
     return Target(profile, chosen)
 
 
-def missing_key_hint(profile: Profile) -> str:
-    return profile.missing_key_hint()
-
 
 def open_client(
     profile: Profile,
@@ -83,7 +80,7 @@ def open_client(
             f"no API key for profile '{profile.name}'",
             provider=profile.name,
             code="missing_api_key",
-            hint=missing_key_hint(profile),
+            hint=profile.missing_key_hint(),
         )
     transport = None
     if profile.simulated:

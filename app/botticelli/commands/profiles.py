@@ -24,7 +24,6 @@ def run(args: argparse.Namespace) -> int:
 def key_status(profile: Any) -> tuple[bool, str]:
     """(usable, text) without ever showing the key."""
     from botticelli.config import ConfigError, resolve_api_key
-    from botticelli.targets import missing_key_hint
 
     if not profile.needs_key:
         return True, "no key needed"
@@ -34,7 +33,7 @@ def key_status(profile: Any) -> tuple[bool, str]:
         return False, f"key error: {exc}"
     if key:
         return True, "key set"
-    return False, f"missing: {missing_key_hint(profile)}"
+    return False, f"missing: {profile.missing_key_hint()}"
 
 
 async def _check(profile: Any) -> dict[str, Any]:
