@@ -183,6 +183,14 @@ KEY_PREFIXES = ("sk-proj-", "sk-or-v1-", "sk-ant-", "sk-", "gsk_", "hf_", "xai-"
 _MIN_MASKABLE = 16
 
 
+def drop_controls(text: str) -> str:
+    """Drop every control character but newline and tab (C0, DEL, C1), without parsing sequences.
+
+    For text that was already stripped of escape sequences, as a last line of defence before a renderer.
+    """
+    return _TEXT_STOP.sub("", text)
+
+
 def mask_key(key: str | None) -> str:
     """`gsk_…abcd`: a known prefix and the last four characters; short or unknown-length keys give `…`."""
     if not key or len(key) < _MIN_MASKABLE:

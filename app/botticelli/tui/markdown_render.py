@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import io
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,8 @@ from rich.style import Style
 from rich.text import Text
 from rich.theme import Theme
 from textual.strip import Strip
+
+from botticelli.safety import drop_controls
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -98,12 +99,7 @@ def to_strip(line: Line, width: int) -> Strip:
 
 # Defence in depth: the caller strips escape sequences (botticelli.safety); whatever control character
 # still arrives (C0 except \t and \n, DEL, C1) is dropped here so it can never reach the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def sanitize(text: str) -> str:
-    """Drop control characters other than newline and tab."""
-    return _CONTROL.sub("", text)
+sanitize = drop_controls
 
 
 @dataclass(frozen=True)
