@@ -21,7 +21,7 @@ from botticelli.tui.clients import ClientFactory, ClientPool, ModelCatalog, Step
 from botticelli.tui.commands import CHAT_ACTIONS, ModelCommands
 from botticelli.tui.messages import AnswerFinished, AnswerProgress, ConversationCleared, ExchangeDropped, PromptSent
 from botticelli.tui.screens.chat import ChatScreen
-from botticelli.tui.screens.help import INPUT_NOTES, PALETTE_NOTES, PICKER_NOTES, HelpScreen, Section, binding_rows
+from botticelli.tui.screens.help import INPUT_NOTES, PALETTE_ROW, HelpScreen, Section, binding_rows
 from botticelli.tui.session_keeper import SessionKeeper
 from botticelli.tui.widgets.prompt_input import PromptInput
 
@@ -222,12 +222,24 @@ class BotticelliApp(App[int]):
             )
 
     def help_sections(self) -> list[Section]:
-        """Every binding, grouped by where it works."""
+        """Every key, grouped by where it works, generated from the BINDINGS (so the help cannot drift)."""
+        from botticelli.tui.screens.race import RaceScreen
+        from botticelli.tui.screens.sessions import SessionBrowser
+        from botticelli.tui.screens.settings import SettingsScreen
+        from botticelli.tui.widgets.chat_log import ChatLog
+        from botticelli.tui.widgets.picker import Picker
+
+        anywhere = set(Screen._merge_bindings().key_to_bindings)  # tab, shift+tab, copy the selected text
         return [
-            ("Chat", binding_rows(ChatScreen.BINDINGS)),
-            ("Anywhere", [*binding_rows(self.BINDINGS), *PALETTE_NOTES]),
-            ("Prompt input", [*binding_rows(PromptInput.BINDINGS), *INPUT_NOTES]),
-            ("Model picker", list(PICKER_NOTES)),
+            ("Chat", binding_rows(ChatScreen, skip=anywhere)),
+            ("Anywhere", [*binding_rows(type(self)), (self.COMMAND_PALETTE_BINDING, PALETTE_ROW),
+                          *binding_rows(Screen)]),
+            ("Prompt input", [*binding_rows(PromptInput), *INPUT_NOTES]),
+            ("Transcript (when focused)", binding_rows(ChatLog)),
+            ("Model picker (when focused)", binding_rows(Picker)),
+            ("Settings (f2)", binding_rows(SettingsScreen, skip=anywhere)),
+            ("Saved chats (ctrl+o)", binding_rows(SessionBrowser, skip=anywhere)),
+            ("Race (ctrl+g)", binding_rows(RaceScreen, skip=anywhere)),
         ]
 
     def action_help(self) -> None:

@@ -87,6 +87,7 @@ def key_hint(config: Config, limit: int = 2) -> str:
 class ChatScreen(Screen[None]):
     """Chat with one profile·model at a time; switch mid-chat from the picker or the palette."""
 
+    AUTO_FOCUS = "#prompt"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_chat", "New", tooltip="Start a new chat"),
         Binding("escape", "stop", "Stop", tooltip="Stop the answer (the part received is kept)"),
@@ -95,7 +96,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer"),
         Binding("ctrl+k", "copy_code", "Code", tooltip="Copy the last code block"),
         Binding("f2", "settings", "Settings", tooltip="System prompt, temperature, max tokens"),
-        Binding("ctrl+b", "toggle_picker", "Models", tooltip="Show or hide the model picker"),
+        Binding("ctrl+b", "toggle_picker", "Models", tooltip="Pick a model (again: hide the picker)"),
         # Not in the footer, which is full at 120 columns: the welcome text, f1 and the palette show them.
         Binding("ctrl+o", "app.open_sessions", "Sessions", show=False, tooltip="Saved chats: open, search"),
         Binding("ctrl+g", "app.open_race", "Race", show=False, tooltip="Race providers on one prompt"),
@@ -476,12 +477,14 @@ class ChatScreen(Screen[None]):
         self.notify("Settings saved: " + ", ".join(parts) + ".", markup=False)
 
     def action_toggle_picker(self) -> None:
+        """Show the picker and focus it (its cursor on the current model); hide it when it already has focus."""
         picker = self.picker
-        picker.display = not picker.display
-        if picker.display:
-            picker.focus()
-        else:
+        if picker.display and picker.has_focus:
+            picker.display = False
             self.prompt_input.focus()
+        else:
+            picker.display = True
+            picker.focus()
 
     def action_focus_input(self) -> None:
         self.prompt_input.focus()
