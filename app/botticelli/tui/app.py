@@ -6,6 +6,7 @@ import gc
 import sys
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -13,6 +14,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from botticelli import paths
 from botticelli.config import Config, ConfigError, load_config
 from botticelli.safety import strip_escapes
 from botticelli.targets import Target, resolve_target
@@ -212,7 +214,14 @@ class BotticelliApp(App[int]):
     # -- palette and help ------------------------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":  # Textual's saves to ~/Downloads only, and fails where there is none
+                yield command
+        yield SystemCommand(
+            "Screenshot",
+            "Save an SVG of the screen (in Downloads, else the data folder's screenshots/)",
+            lambda: self.set_timer(0.1, self.action_screenshot),  # once the palette has closed
+        )
         chat = self.screen_stack[0] if self.screen_stack else None
         if not isinstance(chat, ChatScreen):
             return
@@ -220,6 +229,18 @@ class BotticelliApp(App[int]):
             yield SystemCommand(
                 entry.title, f"{entry.help} ({entry.key})", partial(chat.run_action, entry.action)
             )
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen (see `paths.screenshot_folders`) and say where it went."""
+        try:
+            saved = paths.save_screenshot(
+                self.export_screenshot(), [Path(path)] if path else None, filename
+            )
+        except OSError as error:
+            self.notify(f"Could not save the screenshot: {error}", title="Screenshot", severity="error",
+                        markup=False)
+            return
+        self.notify(f"Saved in {saved}", title="Screenshot", markup=False)
 
     def help_sections(self) -> list[Section]:
         """Every key, grouped by where it works, generated from the BINDINGS (so the help cannot drift)."""
