@@ -234,10 +234,11 @@ async def test_copy_last_answer_and_last_code_block() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "show me some code")
         await pilot.press("ctrl+y")
-        assert app.clipboard == app.chat.exchanges[-1].answer
+        await wait_until(pilot, lambda: app.clipboard == app.chat.exchanges[-1].answer, "the answer copied")
         await pilot.press("ctrl+k")
         code = log_of(app).last_code_block()
-        assert code and app.clipboard == code and "```" not in code
+        assert code and "```" not in code
+        await wait_until(pilot, lambda: app.clipboard == code, "the code block copied")
 
 
 async def test_new_chat_clears_the_conversation() -> None:

@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from botticelli import paths
+from botticelli.clipboard import copy_out
 from botticelli.config import Config, ConfigError, load_config
 from botticelli.safety import strip_escapes
 from botticelli.targets import Target, resolve_target
@@ -123,6 +124,18 @@ class BotticelliApp(App[int]):
 
     def on_conversation_cleared(self, message: ConversationCleared) -> None:
         self.sessions.cleared()
+
+    # -- clipboard -------------------------------------------------------------------------------------------
+
+    def on_chat_screen_copy_requested(self, message: ChatScreen.CopyRequested) -> None:
+        self.copy_to_clipboard(message.text)  # OSC 52: the terminal's clipboard (also over ssh), unconfirmed
+        self._copy_out(message.text, message.what)
+
+    @work(thread=True, group="clipboard", exit_on_error=False)
+    def _copy_out(self, text: str, what: str) -> None:
+        """The system clipboard tool, off the UI thread; the toast says which took the text, or that none did."""
+        confirmed, report = copy_out(text, what)
+        self.notify(report, title="Copied" if confirmed else "Clipboard", markup=False)
 
     def _store_failed(self, error: SessionStoreError) -> None:
         """Called once, from the store's thread (`notify` is thread-safe)."""

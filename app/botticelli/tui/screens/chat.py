@@ -106,6 +106,14 @@ class ChatScreen(Screen[None]):
     class Ready(Message):
         """The screen is mounted and wired: a saved session can be shown in it now."""
 
+    class CopyRequested(Message):
+        """Copy `text` to the clipboard; `what` names it in the report (`the last answer (12 characters)`)."""
+
+        def __init__(self, text: str, what: str) -> None:
+            super().__init__()
+            self.text = text
+            self.what = what
+
     def __init__(
         self,
         config: Config,
@@ -450,17 +458,15 @@ class ChatScreen(Screen[None]):
         if not answer:
             self.notify("No answer to copy yet.", severity="warning", markup=False)
             return
-        self.app.copy_to_clipboard(answer)
-        self.notify(f"Copied the last answer ({len(answer):,} characters).", markup=False)
+        self.post_message(self.CopyRequested(answer, f"the last answer ({len(answer):,} characters)"))
 
     def action_copy_code(self) -> None:
         code = self.chat_log.last_code_block()
         if code is None:
             self.notify("No code block in the conversation yet.", severity="warning", markup=False)
             return
-        self.app.copy_to_clipboard(code)
         lines = code.count("\n") + 1
-        self.notify(f"Copied the last code block ({lines} line{'s' if lines != 1 else ''}).", markup=False)
+        self.post_message(self.CopyRequested(code, f"the last code block ({lines} line{'s' if lines != 1 else ''})"))
 
     def action_settings(self) -> None:
         self.app.push_screen(SettingsScreen(self.settings), callback=self._apply_settings)
