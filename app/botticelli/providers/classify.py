@@ -25,6 +25,8 @@ from botticelli.providers.errors import (
 )
 from botticelli.providers.ratelimit import parse_retry_after, retry_after_from_message
 from botticelli.safety import strip_escapes
+from botticelli.untrusted_json import loads as json_loads
+from botticelli.untrusted_json import replace_surrogates
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
@@ -43,7 +45,7 @@ class ErrorBody:
 
 def _clip(text: str) -> str:
     """The provider's text as one terminal-safe line (it is printed and stored as is): escapes stripped."""
-    text = _SPACE.sub(" ", strip_escapes(text)).strip()
+    text = _SPACE.sub(" ", strip_escapes(replace_surrogates(text))).strip()
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
@@ -53,7 +55,7 @@ def parse_error_body(body: bytes | str, content_type: str = "") -> ErrorBody:
     data: Any = None
     if text.strip().startswith(("{", "[")):
         try:
-            data = json.loads(text)
+            data = json_loads(text)
         except ValueError:
             data = None
     if isinstance(data, dict):

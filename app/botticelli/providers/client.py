@@ -8,7 +8,6 @@ that has started is never retried. Every failure is raised as a member of `botti
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
@@ -46,6 +45,8 @@ from botticelli.providers.types import (
 )
 from botticelli.safety import RedactingFilter
 from botticelli.stats import SpeedFigures, SpeedMeter, TokenRatios
+from botticelli.untrusted_json import loads as json_loads
+from botticelli.untrusted_json import replace_surrogates
 
 log = logging.getLogger("botticelli.providers")
 
@@ -175,7 +176,7 @@ class OpenAICompatibleClient:
         except httpx.TransportError as exc:
             raise _network_error(exc, self.provider, response.request.url, self.timeout) from exc
         try:
-            return json.loads(body)
+            return json_loads(body)
         except ValueError as exc:
             snippet = body[:120].decode("utf-8", "replace")
             raise self._scrub(ProtocolError(f"the response is not JSON: {snippet!r}", provider=self.provider,
@@ -441,7 +442,7 @@ class ChatStream:
                     self.done = True
                     break
                 try:
-                    chunk = json.loads(data)
+                    chunk = json_loads(data)
                 except ValueError as exc:
                     raise ProtocolError(
                         f"a malformed chunk arrived mid-stream: {data[:80]!r}",
@@ -491,9 +492,9 @@ class ChatStream:
 
 def _loads_or_text(data: str) -> Any:
     try:
-        return json.loads(data)
+        return json_loads(data)
     except ValueError:
-        return data or "the provider reported an error mid-stream"
+        return replace_surrogates(data) or "the provider reported an error mid-stream"
 
 
 def parse_completion(payload: Any, *, provider: str | None = None) -> ChatResponse:
