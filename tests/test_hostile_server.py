@@ -83,3 +83,106 @@ def test_a_lone_surrogate_in_a_non_streamed_answer(serve, capsys) -> None:
     result = ask(capsys)
     assert result.code == 0, result.err
     assert result.out == "X\ufffdY\n"
+
+
+# -- item 4: malformed 200 bodies -----------------------------------------------------------------------------
+
+
+def completion(message: object, **extra: object) -> dict:
+    return {"id": "x", "object": "chat.completion", "model": "m",
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}], **extra}
+
+
+def test_a_message_that_is_a_string_is_a_bad_response_error(serve, capsys) -> None:
+    serve(json_answer({"choices": [{"message": "just a string"}]}))
+    result = ask(capsys, "--session", "new")
+    line = one_line(result)
+    assert result.code == 9 and line.startswith("error: sim: ") and "message" in line
+    stored = stored_answer()
+    assert stored["finish_reason"] == "error" and stored["error"]["kind"] == "protocol"
+
+
+@pytest.mark.parametrize("body, text", [
+    (completion({"content": [{"type": "text", "text": "Hello "}, {"type": "text", "text": "world"}]}),
+     "Hello world"),
+    (completion({"content": "ok", "tool_calls": ["not a call", {"function": "nor this"}, {"function": {
+        "name": 7, "arguments": ["x"]}}]}), "ok"),
+    (completion({"content": "ok"}, usage={"prompt_tokens": "12", "completion_tokens": [1], "total_tokens": {},
+                                          "completion_tokens_details": "none"}), "ok"),
+    (completion({"content": "ok"}, usage="lots", model=["m"], id={"a": 1}), "ok"),
+    ({"choices": [{"message": {"content": "ok"}, "finish_reason": {"why": "done"}}]}, "ok"),
+], ids=["content parts", "tool_calls of the wrong types", "usage of the wrong types", "usage not an object",
+        "finish_reason not a string"])
+def test_malformed_parts_of_a_completion_are_skipped(serve, capsys, body: dict, text: str) -> None:
+    serve(json_answer(body))
+    result = ask(capsys, "--json", "--session", "new")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["text"] == text and data["error"] is None
+    assert stored_answer()["content"] == text
+
+
+def test_content_parts_in_a_stream_are_read_as_text(serve, capsys) -> None:
+    parts = {"choices": [{"index": 0, "delta": {"content": [{"type": "text", "text": "Hi "},
+                                                          {"type": "image_url", "image_url": {}},
+                                                          {"type": "text", "text": "there"}]}}]}
+    serve(sse_answer(parts, {"choices": [{"delta": "junk"}]}, {"choices": {"0": 1}},
+                     {"choices": [{"delta": {"content": "!", "tool_calls": ["x", {"index": "1", "function": 5}]}}]},
+                     finish()))
+    result = ask(capsys)
+    assert result.code == 0, result.err
+    assert result.out == "Hi there!\n"
+
+
+# -- item 5: absurd numbers -----------------------------------------------------------------------------------
+
+
+def test_huge_negative_and_non_finite_usage_is_treated_as_absent(serve, capsys) -> None:
+    usage = ('{"choices":[],"usage":{"prompt_tokens":1e400,"completion_tokens":-5,"total_tokens":NaN,'
+             '"queue_time":Infinity,"completion_time":-1}}')
+    serve(sse_answer(chunk("fine"), finish(), usage))
+    result = ask(capsys, "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["text"] == "fine"
+    assert data["usage"] == {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None}
+    assert data["stats"]["server_tps"] is None
+
+
+@pytest.mark.parametrize("headers", [
+    {"retry-after-ms": "1e999"}, {"retry-after": "-5"}, {"retry-after": "nan"},
+    {"retry-after": "inf", "x-ratelimit-remaining-requests": "1e999", "x-ratelimit-reset-requests": "-3s"},
+], ids=["retry-after-ms 1e999", "retry-after -5", "retry-after nan", "infinite rate-limit headers"])
+def test_non_finite_or_negative_rate_limit_headers_are_treated_as_absent(serve, capsys, headers) -> None:
+    serve(json_answer({"error": {"message": "slow down", "type": "requests"}}, 429, headers))
+    result = ask(capsys, "--json")
+    assert result.code == 4
+    line = one_line(result)
+    assert line.endswith("(wait a little and try again)"), line
+    data = json.loads(result.out)
+    assert data["error"]["retry_after_s"] is None
+    assert data["rate_limit"] is None or data["rate_limit"]["remaining_requests"] is None
+
+
+# -- item 10: error summaries ---------------------------------------------------------------------------------
+
+LLAMA_CONTEXT = {"error": {"code": 400, "type": "exceed_context_size_error", "n_prompt_tokens": 9000,
+                           "n_ctx": 4096, "message": "the request exceeds the available context size"}}
+OPENAI_CONTEXT = {"error": {"message": "This model's maximum context length is 8192 tokens.",
+                            "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}
+
+
+@pytest.mark.parametrize("body", [LLAMA_CONTEXT, OPENAI_CONTEXT], ids=["llama.cpp", "openai"])
+def test_context_errors_get_the_context_hint_and_no_repeated_status(serve, capsys, body) -> None:
+    serve(json_answer(body, 400))
+    result = ask(capsys, "--json")
+    line = one_line(result)
+    assert result.code == 6
+    assert "HTTP 400 400" not in line and "HTTP 400" in line
+    assert "too long for this model" in line
+    assert json.loads(result.out)["error"]["kind"] == "invalid_request"
+
+
+def test_a_code_different_from_the_status_is_still_shown(serve, capsys) -> None:
+    serve(json_answer({"error": {"code": "bad_thing", "message": "nope"}}, 400))
+    assert "HTTP 400 bad_thing: nope" in one_line(ask(capsys))

@@ -23,6 +23,26 @@ from botticelli.providers.types import (
 )
 
 
+def content_text(content: Any) -> str:
+    """A message's `content` as text: a string, or the text parts of an OpenAI content-parts list; else ""."""
+    if type(content) is str:
+        return content
+    if type(content) is not list:
+        return ""
+    texts = []
+    for part in content:
+        if type(part) is str:
+            texts.append(part)
+        elif type(part) is dict and part.get("type", "text") == "text" and type(part.get("text")) is str:
+            texts.append(part["text"])
+    return "".join(texts)
+
+
+def text_or_none(value: Any) -> str | None:
+    """`value` if it is a non-empty string (an id, a name, a finish reason), else None."""
+    return value if type(value) is str and value else None
+
+
 @dataclass
 class _ToolCallParts:
     id: str | None = None
@@ -72,8 +92,8 @@ class ChunkReader:
             raise classify_inband_error(x_groq["error"], provider=self.provider)
         if self.model is None and isinstance(chunk.get("model"), str):
             self.model = chunk["model"]
-        if self.id is None and chunk.get("id"):
-            self.id = str(chunk["id"])
+        if self.id is None:
+            self.id = text_or_none(chunk.get("id"))
 
         events: list[StreamEvent] = []
         choices = chunk.get("choices")
@@ -91,9 +111,9 @@ class ChunkReader:
                     else:
                         events.extend(self._read_delta(delta))
                 reason = choice.get("finish_reason")
-                if reason:
-                    self.finish_reason = str(reason)
-                    events.append(Finish(self.finish_reason))
+                if reason and type(reason) is str:
+                    self.finish_reason = reason
+                    events.append(Finish(reason))
 
         raw_usage = chunk.get("usage")
         if raw_usage is None and x_groq is not None and isinstance(x_groq, dict):
@@ -112,8 +132,8 @@ class ChunkReader:
         if isinstance(reasoning, str) and reasoning:
             self.reasoning_parts.append(reasoning)
             events.append(ReasoningDelta(reasoning))
-        content = delta.get("content")
-        if isinstance(content, str) and content:
+        content = content_text(delta.get("content"))
+        if content:
             self.text_parts.append(content)
             events.append(ContentDelta(content))
         tool_calls = delta.get("tool_calls")
@@ -129,12 +149,10 @@ class ChunkReader:
 
     def _read_tool_call(self, call: dict[str, Any]) -> None:
         index = call.get("index", 0)
-        parts = self._tools.setdefault(index if isinstance(index, int) else 0, _ToolCallParts())
-        if call.get("id"):
-            parts.id = str(call["id"])
+        parts = self._tools.setdefault(index if type(index) is int else 0, _ToolCallParts())
+        parts.id = text_or_none(call.get("id")) or parts.id
         function = call.get("function")
         if isinstance(function, dict):
-            if function.get("name"):
-                parts.name = str(function["name"])
+            parts.name = text_or_none(function.get("name")) or parts.name
             if isinstance(function.get("arguments"), str):
                 parts.arguments.append(function["arguments"])

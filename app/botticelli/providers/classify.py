@@ -31,6 +31,8 @@ from botticelli.untrusted_json import replace_surrogates
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 MAX_MESSAGE = 400
+CONTEXT_CODES = frozenset({"context_length_exceeded", "exceed_context_size_error"})
+"""The code (OpenAI, Groq) or type (llama.cpp) of "the conversation is too long for this model"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,8 @@ def classify_http_error(
 ) -> ProviderError:
     """The error-family member for an HTTP error response."""
     parsed = parse_error_body(body, headers.get("content-type", ""))
+    if parsed.code == str(status):  # llama.cpp's {"code": 400}: the status again, not a code
+        parsed = ErrorBody(parsed.message, None, parsed.type, parsed.param)
     code = parsed.code or (parsed.type if parsed.type in {"tokens", "requests"} else None)
     common: dict[str, Any] = {
         "provider": provider,
@@ -136,7 +140,8 @@ def classify_http_error(
         return RateLimitError(message, retry_after_s=retry, hint=hint, **common)
     if status == 400 and parsed.code == "model_not_supported":
         return ModelNotFoundError(message, **common)
-    if parsed.code == "context_length_exceeded" or "context length" in lowered or "reduce the length" in lowered:
+    if (parsed.code in CONTEXT_CODES or parsed.type in CONTEXT_CODES
+            or "context length" in lowered or "reduce the length" in lowered):
         return InvalidRequestError(
             message, hint="the conversation is too long for this model; start a new chat or shorten it", **common
         )

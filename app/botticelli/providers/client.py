@@ -8,6 +8,7 @@ that has started is never retried. Every failure is raised as a member of `botti
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 
 from botticelli import __version__
-from botticelli.providers.chunks import ChunkReader
+from botticelli.providers.chunks import ChunkReader, content_text, text_or_none
 from botticelli.providers.classify import classify_http_error, classify_inband_error
 from botticelli.providers.errors import NetworkError, ProtocolError, ProviderError, RateLimitError
 from botticelli.providers.models import parse_models
@@ -506,29 +507,39 @@ def parse_completion(payload: Any, *, provider: str | None = None) -> ChatRespon
     choices = payload.get("choices")
     if not isinstance(choices, list):
         raise ProtocolError("the response has no `choices`", provider=provider)
-    message: dict[str, Any] = {}
+    message: Any = {}
     finish = None
     if choices and isinstance(choices[0], dict):
         message = choices[0].get("message") or {}
-        finish = choices[0].get("finish_reason")
+        finish = text_or_none(choices[0].get("finish_reason"))
+    if not isinstance(message, dict):
+        raise ProtocolError(f"the answer's `message` is a {type(message).__name__}, not an object",
+                            provider=provider, code="bad_response")
     reasoning = message.get("reasoning") or message.get("reasoning_content")
+    raw_calls = message.get("tool_calls")
     tool_calls = [
-        ToolCall(
-            index=i,
-            id=call.get("id"),
-            name=(call.get("function") or {}).get("name"),
-            arguments=(call.get("function") or {}).get("arguments") or "",
-        )
-        for i, call in enumerate(message.get("tool_calls") or [])
+        _tool_call(i, call) for i, call in enumerate(raw_calls if isinstance(raw_calls, list) else [])
         if isinstance(call, dict)
     ]
     usage = payload.get("usage")
     return ChatResponse(
-        text=message.get("content") or "",
+        text=content_text(message.get("content")),
         reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
         finish_reason=finish,
         usage=Usage.from_dict(usage) if isinstance(usage, dict) else None,
-        model=payload.get("model"),
-        id=payload.get("id") or None,
+        model=text_or_none(payload.get("model")),
+        id=text_or_none(payload.get("id")),
         tool_calls=tool_calls,
     )
+
+
+def _tool_call(index: int, call: dict[str, Any]) -> ToolCall:
+    """One complete tool call of a non-streamed answer; parts of the wrong type are left out."""
+    function = call.get("function")
+    if not isinstance(function, dict):
+        function = {}
+    arguments = function.get("arguments")
+    if isinstance(arguments, dict | list):  # some servers send the arguments as an object
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return ToolCall(index=index, id=text_or_none(call.get("id")), name=text_or_none(function.get("name")),
+                    arguments=arguments if isinstance(arguments, str) else "")
