@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import faults
-from botticelli.config_schema import display_path
+from botticelli.config import display_path
 from faults import CliResult, Sim, cli_inprocess, cli_subprocess, write_config
 
 echo_server = faults.echo_server  # the shared simulator fixtures
@@ -174,7 +174,8 @@ def test_a_broken_config_through_a_real_process() -> None:
     before = path.read_bytes()
     result = cli_subprocess(["ask", "-p", "local", "--json", "hello"])
     line = one_error_line(result, 2, f"error: config: {display_path(path)}: profiles.local.timeout_s")
-    assert json.loads(result.out)["error"]["message"] == line
+    error = json.loads(result.out)["error"]
+    assert error["kind"] == "config" and line == f"error: config: {error['message']} (write timeout_s = 60)"
     assert path.read_bytes() == before
 
 

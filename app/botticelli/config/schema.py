@@ -19,7 +19,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from botticelli.profile import FLAVORS, VAR_REF, ConfigError, Profile, RateLimits, builtin_profiles
+from botticelli.config.errors import ConfigError
+from botticelli.config.profile import FLAVORS, VAR_REF, Profile, RateLimits, builtin_profiles
 from botticelli.safety import KEY_PREFIXES, mask_key
 
 _BARE_VAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -51,7 +52,7 @@ class Where:
 
     def error(self, what: str, fix: str) -> ConfigError:
         place = f"{self.file}: {self.key}" if self.key else self.file
-        return ConfigError(f"{place}: {what} ({fix})")
+        return ConfigError(f"{place}: {what}", hint=fix)
 
 
 def key_part(name: str) -> str:
@@ -93,12 +94,12 @@ def read_toml(path: Path) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"{shown}: cannot read the file: {reason} (check that it is a readable file)") from None
+        raise ConfigError(f"{shown}: cannot read the file: {reason}", hint="check that it is a readable file") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{shown}: line {line}: not valid UTF-8 text (save the file as UTF-8)") from None
+        raise ConfigError(f"{shown}: line {line}: not valid UTF-8 text", hint="save the file as UTF-8") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -110,7 +111,7 @@ def read_toml(path: Path) -> dict[str, Any]:
             place = f"line {position.group(1)}, column {position.group(2)}"
         else:
             place = f"line {text.count(chr(10)) + 1} (end of file)"
-        raise ConfigError(f"{shown}: {place}: {what} (fix the TOML syntax there)") from None
+        raise ConfigError(f"{shown}: {place}: {what}", hint="fix the TOML syntax there") from None
 
 
 # Field validators: each takes the TOML value and its place and returns the Profile field value.
