@@ -43,8 +43,10 @@ def json_answer(payload: Any, status: int = 200, headers: dict[str, str] | None 
     return Answer(status, {"content-type": "application/json", **(headers or {})}, body)
 
 
-def endless(piece: bytes, *, every_s: float = 0.0) -> Iterator[bytes]:
-    """`piece` forever (with a pause between pieces, if asked)."""
+def endless(piece: bytes, *, every_s: float = 0.0, first: bytes = b"") -> Iterator[bytes]:
+    """`first`, then `piece` forever (with a pause between pieces, if asked)."""
+    if first:
+        yield first
     while True:
         yield piece
         if every_s:

@@ -6,14 +6,19 @@ sees) and, with `--session new`, checks the stored answer too: text intact, fini
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
 
+from botticelli.providers.client import OpenAICompatibleClient, RetryPolicy
+from botticelli.providers.errors import ProviderError
+from botticelli.providers.types import ChatMessage, ChatRequest
 from botticelli.sessions import SessionStore
 from faults import CliResult, cli_inprocess, sim_profile, write_config
-from helpers_hostile import Answer, HostileServer, chunk, finish, json_answer, sse_answer
+from helpers_hostile import Answer, HostileServer, chunk, endless, finish, json_answer, sse, sse_answer
 
 PROFILE = "sim"
 
@@ -186,3 +191,126 @@ def test_context_errors_get_the_context_hint_and_no_repeated_status(serve, capsy
 def test_a_code_different_from_the_status_is_still_shown(serve, capsys) -> None:
     serve(json_answer({"error": {"code": "bad_thing", "message": "nope"}}, 400))
     assert "HTTP 400 bad_thing: nope" in one_line(ask(capsys))
+
+
+# -- item 6: unbounded bodies and endless streams (client level: the server counts what it had to send) -----------
+
+def run_client(base_url: str, *, timeout_s: float = 20.0, **client: object):
+    """Stream one answer with `OpenAICompatibleClient(**client)`; (text, error, seconds). Never hangs the suite."""
+    client.setdefault("retry", RetryPolicy(max_retries=0))
+
+    async def go():
+        async with OpenAICompatibleClient(base_url, provider="h", timeout_s=5.0, **client) as api:
+            stream = api.stream(ChatRequest("m", [ChatMessage("user", "hi")]))
+            try:
+                async with stream:
+                    async for _ in stream:
+                        pass
+            except ProviderError as exc:
+                return stream.text, exc
+            return stream.text, None
+
+    start = time.monotonic()
+    text, error = asyncio.run(asyncio.wait_for(go(), timeout_s))
+    return text, error, time.monotonic() - start
+
+
+MIB = 1024 * 1024
+
+
+def test_an_endless_error_body_is_read_up_to_the_cap_on_each_attempt() -> None:
+    endless_500 = Answer(500, {"content-type": "text/plain"}, endless(b"x" * 65536))
+    with HostileServer(lambda path, n: endless_500) as server:
+        _, error, _ = run_client(server.base_url, retry=RetryPolicy(max_retries=1, initial_delay_s=0.01))
+    assert error is not None and error.kind == "server" and error.status == 500
+    assert len(server.requests) == 2  # retried once, as a 500 should be
+    assert len(error.message) <= 400
+    # What the server managed to push: the 1 MiB cap on each of two attempts, plus socket buffers.
+    assert server.bytes_sent < 2 * MIB + 16 * MIB
+
+
+def test_an_endless_content_stream_stops_at_the_answer_cap_with_the_text_so_far() -> None:
+    piece = sse(*[chunk("abcd")] * 256, done=False)
+    with HostileServer(Answer(200, {"content-type": "text/event-stream"}, endless(piece))) as server:
+        text, error, _ = run_client(server.base_url, max_answer_chars=200_000)
+    assert error is not None and error.code == "answer_too_large" and error.kind == "protocol"
+    assert "answer too large" in error.one_line() and "max_answer_mb" in error.one_line()
+    assert 200_000 < len(text) <= 200_000 + 4 * 256 and set(text) == set("abcd")
+
+
+def test_an_endless_line_is_capped_too() -> None:
+    body = endless(b"a" * 65536, first=b"data: ")  # one `data:` line that never ends
+    with HostileServer(Answer(200, {"content-type": "text/event-stream"}, body)) as server:
+        _, error, _ = run_client(server.base_url, max_answer_chars=100_000)
+    assert error is not None and error.code == "answer_too_large"
+
+
+def test_keep_alive_comments_do_not_extend_the_total_time_limit() -> None:
+    def trickle():
+        yield sse(chunk("partial "), done=False)
+        yield from endless(b": keep-alive\n\n", every_s=0.05)
+
+    with HostileServer(Answer(200, {"content-type": "text/event-stream"}, trickle())) as server:
+        text, error, took = run_client(server.base_url, total_timeout_s=1.0)
+    assert error is not None and error.code == "total_timeout" and error.kind == "network"
+    assert text == "partial "
+    assert 0.9 < took < 3.0
+
+
+def test_a_silent_stream_ends_at_the_total_time_limit_not_the_read_timeout() -> None:
+    def then_silence():
+        yield sse(chunk("partial "), done=False)
+        time.sleep(8)
+
+    with HostileServer(Answer(200, {"content-type": "text/event-stream"}, then_silence())) as server:
+        text, error, took = run_client(server.base_url, total_timeout_s=1.0)  # read timeout: 5 s
+    assert error is not None and error.code == "total_timeout"
+    assert text == "partial " and took < 2.5
+
+
+def test_headers_that_never_come_end_at_the_total_time_limit() -> None:
+    def slow(path: str, attempt: int) -> Answer:
+        time.sleep(3)
+        return sse_answer(chunk("late"), finish())
+
+    with HostileServer(slow) as server:
+        _, error, took = run_client(server.base_url, total_timeout_s=1.0)
+    assert error is not None and error.code == "total_timeout" and took < 2.5
+
+
+def test_ask_keeps_the_text_so_far_when_the_answer_cap_of_the_profile_is_passed(serve, capsys) -> None:
+    serve(Answer(200, {"content-type": "text/event-stream"}, endless(sse(*[chunk("abcd")] * 256, done=False))),
+          extra="max_answer_mb = 0.1\n")
+    result = ask(capsys, "--session", "new")
+    assert result.code == 9
+    assert "answer too large" in one_line(result)
+    printed = result.out.rstrip("\n")
+    assert len(printed) > 100_000 and set(printed) == set("abcd")
+    stored = stored_answer()
+    assert stored["content"] == printed
+    assert stored["finish_reason"] == "error" and stored["error"]["code"] == "answer_too_large"
+
+
+def test_ask_ends_at_the_total_time_limit_of_the_profile(serve, capsys) -> None:
+    def trickle():
+        yield sse(chunk("partial "), done=False)
+        yield from endless(b": ping\n\n", every_s=0.05)
+
+    serve(Answer(200, {"content-type": "text/event-stream"}, trickle()), extra="total_timeout_s = 0.5\n")
+    start = time.monotonic()
+    result = ask(capsys)
+    assert time.monotonic() - start < 3
+    assert result.code == 7 and result.out == "partial \n"
+    assert "longer than 0.5s" in one_line(result)
+
+
+@pytest.mark.parametrize("setting, says", [
+    ("total_timeout_s = 0", "total_timeout_s: must be a positive number"),
+    ("max_answer_mb = -1", "max_answer_mb: must be a positive number"),
+    ('max_answer_mb = "lots"', "max_answer_mb: expected a number"),
+])
+def test_the_limits_are_validated_in_the_config(serve, capsys, setting: str, says: str) -> None:
+    server = serve(sse_answer(chunk("never"), finish()), extra=setting + "\n")
+    result = ask(capsys)
+    assert result.code == 2 and says in one_line(result)
+    assert server.requests == []

@@ -270,6 +270,8 @@ _FIELDS: dict[str, Callable[[Any, Where], Any]] = {
     "timeout_s": lambda v, at: _want_number(v, at, "timeout_s = 60"),
     "connect_timeout_s": lambda v, at: _want_number(v, at, "connect_timeout_s = 10"),
     "max_retries": lambda v, at: _want_int(v, at, "max_retries = 2", minimum=0),
+    "total_timeout_s": lambda v, at: _want_number(v, at, "total_timeout_s = 600"),
+    "max_answer_mb": lambda v, at: _want_number(v, at, "max_answer_mb = 16"),
     "headers": _headers,
     "rate_limits": _rate_limits,
     "simulated": lambda v, at: _want_bool(v, at, "simulated = true"),
