@@ -187,7 +187,7 @@ def test_wrong_type_names_the_key_the_value_and_the_fix() -> None:
         ("[profiles.groq]\nconnect_timeout_s = -3\n", "connect_timeout_s: must be a positive number, got -3"),
         ("[profiles.groq]\nallow_insecure = 'yes'\n", "allow_insecure: expected true or false"),
         ("[profiles.groq]\nheaders = 'X: 1'\n", "profiles.groq.headers: expected a table"),
-        ("[profiles.groq.rate_limits]\nrequests_per_minute = 0\n", "requests_per_minute: must be at least 1"),
+        ("[profiles.groq.rate_limits]\nrequests_per_minute = 0\n", "requests_per_minute: must be from 1 to"),
         ("[profiles.groq.rate_limits]\nrpm = 3\n", "profiles.groq.rate_limits.rpm: unknown rate limit"),
         ("[profiles.x]\nbase_url = 'ftp://host/v1'\n", 'base_url: "ftp://host/v1" is not an http(s) URL with a host'),
         ("[profiles.x]\nbase_url = 'https:///v1'\n", "is not an http(s) URL with a host"),

@@ -20,7 +20,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from botticelli.config.errors import ConfigError, KeySourceError
 from botticelli.config.profile import VAR_REF, Profile, or_list
-from botticelli.safety import mask_key
+from botticelli.safety import install_redaction, mask_key
 
 KEY_CMD_TIMEOUT_S = 10.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -157,9 +157,10 @@ def resolve_api_key(
         return None
     problem = key_problem(value)
     if problem:
+        install_redaction([value])  # should anything ever log it, in any of its escaped forms
         raise KeySourceError(
             profile.name,
-            f"the API key from {source.name} {problem}; a key is plain ASCII on one line",
+            f"the API key from {source.name} {problem}",
             hint=_malformed_key_fix(profile, source),
             code="invalid_api_key",
         )
