@@ -16,10 +16,6 @@ from botticelli import __version__
 COMMAND_MODULES = ("ask", "models", "bench", "speed", "sessions", "config_cmd", "profiles", "simulate")
 
 
-class UsageError(Exception):
-    """Bad command-line input; exit code 2."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="botticelli",

@@ -9,6 +9,8 @@ import re
 import sys
 from typing import Any, TextIO
 
+from botticelli.errors import BotticelliError, UsageError
+
 MAX_PROMPT_BYTES = 8 * 1024 * 1024
 _JSON_UNSAFE = re.compile("[\x7f-\x9f]")  # DEL and C1 controls, which json.dumps leaves raw
 
@@ -28,8 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-class AskInputError(Exception):
+class AskInputError(UsageError):
     """Bad prompt input; exit code 2."""
+
+    area = "ask"
 
 
 def read_prompt(words: list[str], stdin: Any) -> str:
@@ -86,10 +90,8 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
             raise AskInputError(f"--max-tokens must be a positive number, got {args.max_tokens} (pass 1 or more)")
         config = load_config()
         target = resolve_target(config, args.profile, args.model)
-    except AskInputError as exc:
-        return fail(f"error: ask: {exc}", 2)
-    except ConfigError as exc:
-        return fail(f"error: config: {exc}", 2)
+    except (AskInputError, ConfigError) as exc:
+        return fail(exc.one_line(), exc.exit_code, exc.to_dict())
     result["profile"], result["model"] = target.profile.name, target.model
 
     messages = [ChatMessage("system", args.system)] if args.system else []
@@ -111,12 +113,10 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
     error: ProviderError | None = None
     try:
         client = open_client(target.profile)
-    except (ProviderError, ConfigError) as exc:
+    except BotticelliError as exc:  # no key, a malformed key, or one that must not go there: before any request
         if session is not None:
-            session.finish("", None, "error", None, exc.to_dict() if isinstance(exc, ProviderError) else None)
-        if isinstance(exc, ProviderError):
-            return fail(exc.one_line(), exc.exit_code, exc.to_dict())
-        return fail(f"error: config: {exc}", 2)
+            session.finish("", None, "error", None, exc.to_dict())
+        return fail(exc.one_line(), exc.exit_code, exc.to_dict())
     try:
         async with client:
             stream = client.stream(request)

@@ -6,7 +6,6 @@ import gc
 import sys
 from collections.abc import Iterable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -17,6 +16,7 @@ from textual.screen import Screen
 from botticelli.config import Config, ConfigError, load_config
 from botticelli.safety import strip_escapes
 from botticelli.targets import Target, resolve_target
+from botticelli.tui import APP_CSS
 from botticelli.tui.clients import ClientFactory, ClientPool, ModelCatalog, SteppedMeter, has_key
 from botticelli.tui.commands import CHAT_ACTIONS, ModelCommands
 from botticelli.tui.messages import AnswerFinished, AnswerProgress, ConversationCleared, ExchangeDropped, PromptSent
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 class BotticelliApp(App[int]):
     """Chat with any OpenAI-compatible provider, with live speed figures."""
 
-    CSS_PATH = Path(__file__).with_name("botticelli.tcss")  # absolute, so subclasses elsewhere find it too
+    CSS_PATH = APP_CSS  # absolute, so subclasses elsewhere find it too
     TITLE = "Botticelli"
     COMMANDS = App.COMMANDS | {ModelCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
