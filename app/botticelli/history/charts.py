@@ -69,12 +69,12 @@ def draw_over_time(plt: Plt, buckets: Sequence[Bucket], figure: str, targets: Se
         drawn += 1
         xs = [x for x, _ in points]
         name = label(target)
+        plt.scatter(xs, [band["p10"] for _, band in points], color=color(i), marker="·")
+        plt.scatter(xs, [band["p90"] for _, band in points], color=color(i), marker="·")
         if len(points) == 1:
             plt.scatter(xs, [points[0][1]["p50"]], label=name, color=color(i), marker="●")
         else:
             plt.plot(xs, [band["p50"] for _, band in points], label=name, color=color(i), marker="braille")
-        plt.scatter(xs, [band["p10"] for _, band in points], color=color(i), marker="·")
-        plt.scatter(xs, [band["p90"] for _, band in points], color=color(i), marker="·")
         published = (references or {}).get(target, {}).get(figure)
         if published is not None:
             plt.plot([0, max(len(starts) - 1, 1)], [published, published], label=f"{name} published",
