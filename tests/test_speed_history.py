@@ -219,3 +219,4 @@ def test_target_names_are_printed_without_escapes(capsys: pytest.CaptureFixture[
     assert "\x1b" not in capsys.readouterr().out
     assert cli("--since", "all", "--plot") == 0
     assert "\x1b" not in capsys.readouterr().out
+
