@@ -218,6 +218,11 @@ CORE_MODULES = [
     "botticelli.simulator.transport",
     "botticelli.safety",
     "botticelli.commands.ask",
+    "botticelli.history.charts",
+    "botticelli.history.races",
+    "botticelli.history.demo",
+    "botticelli.history.report",
+    "botticelli.commands.speed",
 ]
 
 

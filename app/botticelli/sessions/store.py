@@ -14,7 +14,7 @@ import math
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -407,6 +407,13 @@ class SessionStore:
             )
             for row in rows
         ]
+
+    def select(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of one read-only `SELECT` (the speed history's aggregate queries); store errors translated."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise ValueError("select() runs SELECT statements only")
+        with self._read() as conn:
+            return conn.execute(sql, tuple(params)).fetchall()
 
     # plumbing
 
