@@ -44,6 +44,7 @@ class BotticelliApp(App[int]):
         Binding("f1", "help", "Help", tooltip="This help: every key"),
         Binding("question_mark", "help", "Help", show=False, tooltip="Help (when the input is not focused)"),
         Binding("ctrl+t", "change_theme", "Theme", tooltip="Choose a colour theme"),
+        Binding("f3", "open_speed", "Speed", tooltip="Speed history: every measured answer per target, charted"),
     ]
 
     def __init__(
@@ -223,6 +224,15 @@ class BotticelliApp(App[int]):
         targets = None if current.label in DEFAULT_TARGETS else [current]
         prompt = chat.prompt_input.text.strip() or (chat.exchanges[-1].prompt if chat.exchanges else None)
         open_race(self, targets, prompt)
+
+    # -- speed history ---------------------------------------------------------------------------------------
+
+    def action_open_speed(self) -> None:
+        """Open the Speed screen (speed history per target, with charts)."""
+        from botticelli.tui.screens.speed import SpeedScreen
+
+        if not isinstance(self.screen, SpeedScreen):
+            self.push_screen(SpeedScreen())
 
     # -- palette and help ------------------------------------------------------------------------------------
 
