@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("botticelli.tui")
 
 ANSWER_GROUP = "answer"
+PICKER_MIN_WIDTH = 100
+"""Narrower terminals start with the picker hidden (ctrl+b shows it), leaving the width to the chat."""
 MeterFactory = Callable[[], SpeedMeter]
 
 
@@ -168,6 +170,7 @@ class ChatScreen(Screen[None]):
         self.welcome = self.query_one("#welcome", Static)
         self._show_target()
         self._sync_welcome()
+        self.picker.display = self.app.size.width >= PICKER_MIN_WIDTH
         self.prompt_input.focus()
         self.ready = True
         self.post_message(self.Ready())
