@@ -196,6 +196,8 @@ def caption(result: BenchResult, summaries: Sequence[TargetSummary], best: str |
     runs = f"{plan.runs} run{'s' if plan.runs != 1 else ''} each"
     warm = f" after {plan.warmup} warm-up" if plan.warmup else ", no warm-up"
     head = "No winner: fewer than two targets finished"
+    if sum(1 for s in summaries if s.median("decode_tps") is not None) >= 2:
+        head = "No clear winner: the decode difference is within the runs' spread"
     if best is not None:
         ratio = next(s.decode_ratio_to_slowest for s in summaries if s.target == best)
         head = f"{WINNER_MARK} {strip_escapes(best)} wins: {ratio:.1f}× faster decode than the slowest"
