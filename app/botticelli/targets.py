@@ -106,6 +106,8 @@ def open_client(
         timeout_s=profile.timeout_s,
         connect_timeout_s=profile.connect_timeout_s,
         retry=RetryPolicy(max_retries=retries),
+        total_timeout_s=profile.total_timeout_s,
+        max_answer_chars=int(profile.max_answer_mb * 1024 * 1024),
         pacer=pacer,
         transport=transport,
         key_hint=_rejected_key_hint(profile) if profile.needs_key else None,

@@ -99,7 +99,7 @@ class RunResult:
     retried: bool = False
     warmup: bool = False
     error_line: str | None = None
-    """The DESIGN.md one-line form of the error (`error: <profile>: ... (...)`)."""
+    """The docs/ARCHITECTURE.md one-line form of the error (`error: <profile>: ... (...)`)."""
     exit_code: int = 0
     hint: str | None = None
     """What the user can do about the error (`set GROQ_API_KEY`)."""

@@ -53,6 +53,8 @@ class Profile:
     timeout_s: float = 60
     connect_timeout_s: float = 10
     max_retries: int = 2
+    total_timeout_s: float = 600
+    max_answer_mb: float = 16
     headers: Mapping[str, str] = field(default_factory=_no_headers, hash=False)
     rate_limits: RateLimits | None = None
     simulated: bool = False

@@ -35,6 +35,10 @@ MAX_RETRIES = 10
 """Retries per request: more would keep a rate-limited request waiting for hours."""
 MAX_TIMEOUT_S = 3600.0
 """An hour between bytes (or to connect) is already far beyond any live server."""
+MAX_TOTAL_TIMEOUT_S = 86400.0
+"""A day for one request, however slowly it streams."""
+MAX_ANSWER_MB = 1024.0
+"""MiB of text one answer may be allowed to reach: more would not fit in memory next to its copies."""
 
 
 def display_path(path: Path) -> str:
@@ -279,6 +283,8 @@ _FIELDS: dict[str, Callable[[Any, Where], Any]] = {
     "timeout_s": lambda v, at: _want_number(v, at, "timeout_s = 60", maximum=MAX_TIMEOUT_S),
     "connect_timeout_s": lambda v, at: _want_number(v, at, "connect_timeout_s = 10", maximum=MAX_TIMEOUT_S),
     "max_retries": lambda v, at: _want_int(v, at, "max_retries = 2", minimum=0, maximum=MAX_RETRIES),
+    "total_timeout_s": lambda v, at: _want_number(v, at, "total_timeout_s = 600", maximum=MAX_TOTAL_TIMEOUT_S),
+    "max_answer_mb": lambda v, at: _want_number(v, at, "max_answer_mb = 16", maximum=MAX_ANSWER_MB),
     "headers": _headers,
     "rate_limits": _rate_limits,
     "simulated": lambda v, at: _want_bool(v, at, "simulated = true"),
