@@ -54,14 +54,8 @@ class ProviderError(BotticelliError):
         return f"{head}: {self.message}" if head else self.message
 
     def to_dict(self) -> dict[str, Any]:
-        """The `error` object of docs/ARCHITECTURE.md."""
-        return {
-            "kind": self.kind,
-            "status": self.status,
-            "code": self.code,
-            "message": self.message,
-            "retry_after_s": self.retry_after_s,
-        }
+        """The `error` object of docs/ARCHITECTURE.md, with the status, code and wait filled in."""
+        return {**super().to_dict(), "status": self.status, "code": self.code, "retry_after_s": self.retry_after_s}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.summary()!r}, provider={self.provider!r})"
