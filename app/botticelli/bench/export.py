@@ -1,4 +1,4 @@
-"""A race as the DESIGN.md `bench --json` object or as CSV (one row per run), and atomic file writes."""
+"""A race as the docs/ARCHITECTURE.md `bench --json` object or as CSV (one row per run), and atomic file writes."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 
 def bench_json(result: BenchResult) -> dict[str, Any]:
-    """`{"prompt", "runs_per_target", "concurrent", "runs": [...], "summary": [...], "winner"}` (DESIGN.md);
-    `winner` is the clearly fastest decode (`summary.winner`), null when the difference is within the noise."""
+    """`{"prompt", "runs_per_target", "concurrent", "runs": [...], "summary": [...], "winner"}`
+    (docs/ARCHITECTURE.md); `winner` is the clearly fastest decode (`summary.winner`), null within the noise."""
     plan = result.plan
     summaries = summarize(result.runs, plan.labels, result.simulated)
     return {

@@ -76,13 +76,12 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
                               "finish_reason": None, "usage": None, "stats": None, "rate_limit": None,
                               "error": None}
 
-    def fail(message: str, code: int, error: dict[str, Any] | None = None) -> int:
+    def fail(error: BotticelliError) -> int:
         if args.json:
-            result["error"] = error or {"kind": "usage", "status": None, "code": None, "message": message,
-                                        "retry_after_s": None}
+            result["error"] = error.to_dict()
             out.write(_dumps(result) + "\n")
-        err.write(message + "\n")
-        return code
+        err.write(error.one_line() + "\n")
+        return error.exit_code
 
     try:
         prompt = read_prompt(args.prompt, stdin)
@@ -91,7 +90,7 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
         config = load_config()
         target = resolve_target(config, args.profile, args.model)
     except (AskInputError, ConfigError) as exc:
-        return fail(exc.one_line(), exc.exit_code, exc.to_dict())
+        return fail(exc)
     result["profile"], result["model"] = target.profile.name, target.model
 
     messages = [ChatMessage("system", args.system)] if args.system else []
@@ -102,7 +101,7 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
         try:
             session, history = _open_session(args.session, target, args.system, prompt)
         except SessionStoreError as exc:
-            return fail(exc.one_line(), exc.exit_code)
+            return fail(exc)
         messages = [ChatMessage(m["role"], m["content"]) for m in history]
         result["session_id"] = session.session_id
     messages.append(ChatMessage("user", prompt))
@@ -116,7 +115,7 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
     except BotticelliError as exc:  # no key, a malformed key, or one that must not go there: before any request
         if session is not None:
             session.finish("", None, "error", None, exc.to_dict())
-        return fail(exc.one_line(), exc.exit_code, exc.to_dict())
+        return fail(exc)
     try:
         async with client:
             stream = client.stream(request)

@@ -95,7 +95,7 @@ class Usage:
         )
 
     def to_dict(self) -> dict[str, int | None]:
-        """The DESIGN.md `usage` object."""
+        """The docs/ARCHITECTURE.md `usage` object."""
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -181,7 +181,7 @@ class RateLimitInfo:
         return all(getattr(self, name) is None for name in self.__slots__)
 
     def to_dict(self) -> dict[str, float | int | None]:
-        """The DESIGN.md `rate_limit` object."""
+        """The docs/ARCHITECTURE.md `rate_limit` object."""
         return {
             "remaining_requests": self.remaining_requests,
             "remaining_tokens": self.remaining_tokens,

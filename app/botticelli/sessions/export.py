@@ -1,9 +1,9 @@
 """Session export (lossless JSON, Markdown for people, the plain OpenAI messages list) and import validation.
 
-The JSON document is DESIGN.md's `botticelli.session` version 1. Its optional `params` object (the session's
-sampling parameters: `temperature`, `max_tokens`) is written only when the session has some, so files without it
-(older exports) still import. Import checks the whole document before anything is written and reports every
-problem with its place (`messages[3].role: ...`, `params.temperature: ...`).
+The JSON document is the `botticelli.session` version 1 of docs/ARCHITECTURE.md. Its optional `params` object
+(the session's sampling parameters: `temperature`, `max_tokens`) is written only when the session has some, so
+files without it (older exports) still import. Import checks the whole document before anything is written and
+reports every problem with its place (`messages[3].role: ...`, `params.temperature: ...`).
 """
 
 from __future__ import annotations

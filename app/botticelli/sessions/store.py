@@ -208,7 +208,7 @@ class SessionStore:
         """Store one whole message now (e.g. the user's prompt when it is sent); returns its id.
 
         `fields`: reasoning, profile, model, finish_reason, stats (dict or an object with `to_dict()`),
-        error (the DESIGN.md error dict, or a `ProviderError`), created_at.
+        error (the docs/ARCHITECTURE.md error dict, or a `ProviderError`), created_at.
         """
         unknown = set(fields) - MESSAGE_FIELDS
         if unknown:
@@ -255,7 +255,7 @@ class SessionStore:
         error: Any = None,
     ) -> None:
         """Write the final answer with how it ended (`stop`, `length`, `cancelled`, `error`, ...), its speed
-        figures (the DESIGN.md `stats` dict or a `SpeedFigures`) and error (dict or `ProviderError`)."""
+        figures (the docs/ARCHITECTURE.md `stats` dict or a `SpeedFigures`) and error (dict or `ProviderError`)."""
         if not finish_reason:
             raise ValueError("finish_reason must be a non-empty string such as 'stop' or 'cancelled'")
         with self._write() as conn:
