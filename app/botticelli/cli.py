@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from botticelli import __version__
 
-COMMAND_MODULES = ("ask", "models", "bench", "sessions", "config_cmd", "profiles", "simulate")
+COMMAND_MODULES = ("ask", "models", "bench", "load", "sessions", "config_cmd", "profiles", "simulate")
 
 
 class UsageError(Exception):
