@@ -6,7 +6,7 @@ Both parts drive `botticelli.load.runner.LoadRunner` (the code behind `botticell
 simulate` in a child process over loopback, so the simulator's CPU is not the client's.
 
 1. No capacity limit (TPS tok/s per stream, TTFT 0.2 s, answers of ANSWER tokens): concurrency 1, then 64 (the
-   64 streams spread over WIDE_WORKERS worker processes, as `--workers 4`). The client is not the bottleneck when aggregate
+   64 streams spread over 4 worker processes, as `--workers 4`). The client is not the bottleneck when aggregate
    output tok/s at 64 is at least 95 % of 64 × the rate at 1, and TTFT p50 at 64 is within 5 % of the
    simulator's 0.2 s.
 2. Capacity `--capacity-tps CAPACITY` shared by all streams (each stream alone could do CAP_TPS): concurrency
