@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
 from _common import SimulatorProcess, figure
+from botticelli.config.profile import Profile
 from botticelli.load.metrics import LevelMetrics
 from botticelli.load.runner import LoadPlan, LoadRunner, SweepResult
 from botticelli.load.schedule import Lengths
-from botticelli.profile import Profile
 from botticelli.targets import Target
 
 TPS = 50.0

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from botticelli.cli import main
+from botticelli.config.profile import Profile, RateLimits
 from botticelli.load.quota import SeenLimits, over_limits, recall, remember
 from botticelli.load.runner import LoadPlan
 from botticelli.load.schedule import Lengths
-from botticelli.profile import Profile, RateLimits
 from botticelli.providers.types import RateLimitInfo
 from botticelli.targets import Target
 from helpers_bench import sim_profiles

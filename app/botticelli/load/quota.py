@@ -19,8 +19,8 @@ from botticelli.paths import data_dir
 from botticelli.providers.types import RateLimitInfo
 
 if TYPE_CHECKING:
+    from botticelli.config.profile import Profile
     from botticelli.load.runner import LoadPlan
-    from botticelli.profile import Profile
 
 MAX_FILE_BYTES = 1 << 20
 _FIELDS = ("limit_requests", "limit_tokens", "remaining_requests", "remaining_tokens", "reset_requests_s",

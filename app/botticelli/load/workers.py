@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from botticelli.load.runner import Share, ShareOutcome, run_share
-from botticelli.profile import Profile
+from botticelli.config.profile import Profile
+from botticelli.load.share import Share, ShareOutcome, run_share
 from botticelli.targets import Target
 
 
