@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from botticelli import __version__
 
-COMMAND_MODULES = ("ask", "models", "bench", "speed", "sessions", "config_cmd", "profiles", "simulate")
+COMMAND_MODULES = ("ask", "models", "bench", "speed", "load", "sessions", "config_cmd", "profiles", "simulate")
 
 
 def build_parser() -> argparse.ArgumentParser:
