@@ -10,8 +10,10 @@ from botticelli.tui.messages import AnswerFinished, PromptSent
 from botticelli.tui.screens.chat import ChatScreen
 from botticelli.tui.screens.help import HelpScreen, key_label
 from botticelli.tui.screens.race import RaceScreen
+from botticelli.tui.screens.race_history import RaceHistoryScreen
 from botticelli.tui.screens.sessions import SessionBrowser
 from botticelli.tui.screens.settings import SettingsScreen
+from botticelli.tui.screens.speed import SpeedScreen
 from botticelli.tui.widgets.chat_log import ChatLog
 from botticelli.tui.widgets.picker import Picker, PickerEntry
 from botticelli.tui.widgets.prompt_input import PromptInput
@@ -304,6 +306,7 @@ def test_help_has_every_key_of_the_transcript_picker_and_screens() -> None:
         "Chat": ChatScreen, "Prompt input": PromptInput, "Transcript (when focused)": ChatLog,
         "Model picker (when focused)": Picker, "Settings (f2)": SettingsScreen,
         "Saved chats (ctrl+o)": SessionBrowser, "Race (ctrl+g)": RaceScreen, "Anywhere": BotticelliApp,
+        "Stored races (f5 in the race)": RaceHistoryScreen, "Speed history (f3)": SpeedScreen,
     }
     anywhere = {key_label(key) for key in Screen._merge_bindings().key_to_bindings}
     for title, place in places.items():

@@ -268,8 +268,10 @@ class BotticelliApp(App[int]):
     def help_sections(self) -> list[Section]:
         """Every key, grouped by where it works, generated from the BINDINGS (so the help cannot drift)."""
         from botticelli.tui.screens.race import RaceScreen
+        from botticelli.tui.screens.race_history import RaceHistoryScreen
         from botticelli.tui.screens.sessions import SessionBrowser
         from botticelli.tui.screens.settings import SettingsScreen
+        from botticelli.tui.screens.speed import SpeedScreen
         from botticelli.tui.widgets.chat_log import ChatLog
         from botticelli.tui.widgets.picker import Picker
 
@@ -284,6 +286,8 @@ class BotticelliApp(App[int]):
             ("Settings (f2)", binding_rows(SettingsScreen, skip=anywhere)),
             ("Saved chats (ctrl+o)", binding_rows(SessionBrowser, skip=anywhere)),
             ("Race (ctrl+g)", binding_rows(RaceScreen, skip=anywhere)),
+            ("Stored races (f5 in the race)", binding_rows(RaceHistoryScreen, skip=anywhere)),
+            ("Speed history (f3)", binding_rows(SpeedScreen, skip=anywhere)),
         ]
 
     def action_help(self) -> None:
