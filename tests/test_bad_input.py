@@ -99,7 +99,7 @@ def test_a_non_positive_max_tokens_is_refused(sim: Sim, capsys: pytest.CaptureFi
 def test_an_unknown_profile_names_the_known_ones(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
     for args in (["ask", "-p", "nope", "hi"], ["models", "-p", "nope"]):
         result = cli_inprocess(args, capsys)
-        line = one_error_line(result, 2, "error: config: unknown profile 'nope'")
+        line = one_error_line(result, 2, 'error: config: unknown profile "nope"')
         assert "groq" in line and PROFILE in line
     assert sim.stats()["requests"] == 0
 
