@@ -60,8 +60,12 @@ def _validate(config: Config) -> int:
     if not config.exists:
         print(f"note: {config.path} does not exist; only the built-in profiles are used", file=sys.stderr)
     for profile in config.profiles.values():
-        if not profile.needs_key or key_status(profile).present is False:
+        status = key_status(profile)
+        if not profile.needs_key or status.present is False:
             continue
+        if status.problem:
+            print(f"warning: profile {profile.name}: the API key from {status.source} {status.problem} "
+                  "(it is refused before any request; set it again, to the key alone)", file=sys.stderr)
         try:
             check_key_destination(profile, "a key that would be sent")
         except ConfigError as exc:
