@@ -109,7 +109,7 @@ def _profile_json(config: Config, profile: Profile) -> dict[str, Any]:
 
 
 def _print_table(config: Config) -> None:
-    from botticelli.config import key_source_hint
+    from botticelli.config import key_status
     from botticelli.safety import strip_escapes
 
     state = "" if config.exists else " (not found: built-in profiles only)"
@@ -117,7 +117,7 @@ def _print_table(config: Config) -> None:
     header = ("", "PROFILE", "FLAVOR", "DEFAULT MODEL", "KEY", "BASE URL")
     rows = [header]
     for profile in config.profiles.values():
-        key = "simulator, no key" if profile.simulated else key_source_hint(profile)
+        key = "simulator, no key" if profile.simulated else key_status(profile).describe()
         rows.append(
             (
                 "*" if profile.name == config.default_profile else "",

@@ -128,11 +128,6 @@ def has_key(profile: Profile, env: Mapping[str, str] | None = None) -> bool:
     return not status.needed or status.present is not False
 
 
-def key_source_hint(profile: Profile, env: Mapping[str, str] | None = None) -> str:
-    """One phrase for where the key comes from, never the key: `set (GROQ_API_KEY)`, `missing: set HF_TOKEN ...`."""
-    return key_status(profile, env).describe()
-
-
 def resolve_api_key(
     profile: Profile, env: Mapping[str, str] | None = None, *, cmd_timeout_s: float = KEY_CMD_TIMEOUT_S
 ) -> str | None:
