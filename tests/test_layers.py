@@ -222,6 +222,7 @@ CORE_MODULES = [
     "botticelli.history.races",
     "botticelli.history.demo",
     "botticelli.history.report",
+    "botticelli.history.reference",
     "botticelli.commands.speed",
 ]
 
