@@ -265,8 +265,8 @@ class ChatLog(ScrollView, can_focus=True):
         self._blank: Strip | None = None
         self._shown: set[_Part] = set()
         """Parts holding composed Strips: only those near the viewport (a Strip is heavy)."""
-        self._memo: dict[tuple[str, bool, bool, int, RenderTheme], list[Line]] = {}
-        self._memo_old: dict[tuple[str, bool, bool, int, RenderTheme], list[Line]] = {}
+        self._memo: dict[tuple[str, bool, bool, bool, int, RenderTheme], list[Line]] = {}
+        self._memo_old: dict[tuple[str, bool, bool, bool, int, RenderTheme], list[Line]] = {}
         self._render_theme = DEFAULT_THEME
         self._line_styles: dict[str, Style] = {}
         self._gutters: dict[str, Segment] = {}
@@ -647,12 +647,12 @@ class ChatLog(ScrollView, can_focus=True):
         self._cached_lines += len(lines)
         return lines
 
-    def _memo_key(self, block: Block, plain: bool) -> tuple[str, bool, bool, int, RenderTheme]:
+    def _memo_key(self, block: Block, plain: bool) -> tuple[str, bool, bool, bool, int, RenderTheme]:
         # A final newline does not change how a block parses: the tail "…word." and the final "…word.\n"
         # render the same.
         source = block.source
         source = source[:-1] if source.endswith("\n") else source
-        return source, block.new_line_before, plain, self._width, self._render_theme
+        return source, block.new_line_before, block.continues, plain, self._width, self._render_theme
 
     def _render_block(self, block: Block, tail: bool) -> list[Line]:
         """A block's lines, from the last frames' renders when possible. A code block still streaming is
