@@ -57,9 +57,9 @@ def stream_answer(app: TerminalApp, server: PaceServer, tokens: int, tps: float,
     cpu_at_marker = app.cpu_seconds()
     report = server.finished(10.0)
     done = app.wait_for(lambda a: " done " in a.lines()[-2], 10.0)
-    app.settle(quiet=1.0, timeout=5.0)
-    answer = Answer(tokens=tokens, tps=tps, server=report["rate"], kept=marker in app.text(), seen=seen is not None,
-                    done=done is not None)
+    gone = app.wait_for(lambda a: marker not in a.text(), 1.0)  # the marker stays for a second after done
+    answer = Answer(tokens=tokens, tps=tps, server=report["rate"], kept=seen is not None and gone is None,
+                    seen=seen is not None, done=done is not None)
     status = app.lines()[-2]
     rates = [r for r in app.shown_rate() if r > 0]
     bar = [r for r in _rates_in(status)]
@@ -108,7 +108,7 @@ def start_app(folder: Path, args: list[str]) -> TerminalApp:
     if app.wait_text("Quit", 20.0) is None:
         app.close()
         raise RuntimeError("the app showed no first frame within 20 s")
-    app.settle(quiet=0.5, timeout=10.0)
+    app.settle(quiet=0.3, timeout=10.0)
     return app
 
 
@@ -213,8 +213,8 @@ def run_race(results: list[dict[str, Any]], tokens: int = 8_000, tps: float = 2_
                 app.send(b"\x12")  # ctrl+r: race
                 reports = [server.finished(30.0 + tokens / tps) for _ in range(4)]
                 cpu_at_end = app.cpu_seconds()
-                app.wait_for(lambda a: a.text().count(" tok/s") >= 4 and "~" not in _columns_text(a), 15.0)
-                app.settle(quiet=1.0)
+                app.wait_for(lambda a: a.text().count("done · run") >= 4, 15.0)
+                app.settle(quiet=0.3)
                 first = min(r["first"] for r in reports)
                 last = max(r["last"] for r in reports)
                 cpu = 100.0 * (cpu_at_end - cpu_before) / max(1e-6, last - first)
