@@ -106,7 +106,7 @@ def test_csv_on_stdout_and_prompt_file(capsys: pytest.CaptureFixture[str], tmp_p
         (["-t", "quick:sim-quick", "--max-tokens", "0"], "--max-tokens must be at least 1"),
         (["-t", "a:b", "-t", "c:d", "-t", "e:f", "-t", "g:h", "-t", "i:j"], "at most 4 targets"),
         (["-t", "quick:sim-quick", "-t", "quick:sim-quick"], "listed twice"),
-        (["-t", "nowhere:model"], "unknown profile 'nowhere'"),
+        (["-t", "nowhere:model"], 'unknown profile "nowhere"'),
         (["-t", "quick:sim-quick", "--prompt", "  "], "the prompt is empty"),
         (["-t", "quick:sim-quick", "--prompt-file", "/nonexistent/p.txt"], "cannot read"),
     ],

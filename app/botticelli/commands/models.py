@@ -25,15 +25,12 @@ async def _models(args: argparse.Namespace) -> int:
     from botticelli.providers.errors import ProviderError
     from botticelli.providers.models import chat_models
     from botticelli.safety import strip_escapes
-    from botticelli.targets import find_profile, open_client
+    from botticelli.targets import open_client
 
     try:
-        profile = find_profile(load_config(), args.profile)
+        profile = load_config().profile(args.profile)
         client = open_client(profile)
-    except ConfigError as exc:
-        print(f"error: config: {exc}", file=sys.stderr)
-        return 2
-    except ProviderError as exc:
+    except (ConfigError, ProviderError) as exc:
         print(exc.one_line(), file=sys.stderr)
         return exc.exit_code
     try:

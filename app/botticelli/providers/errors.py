@@ -1,21 +1,21 @@
-"""One typed error family for everything a provider, the network or a response can do wrong.
+"""The provider errors: everything a provider, the network or a response can do wrong.
 
-Every error carries the facts a caller branches on: the profile (provider) it came from, the HTTP status, the
-provider's own code and message, and, for rate limits, how long to wait. `kind` and `exit_code` follow
-DESIGN.md; `hint` says what the user can do about it.
+An openai-python-like tree under the one root, `botticelli.errors.BotticelliError`. Every error carries the
+facts a caller branches on: the profile (provider) it came from, the HTTP status, the provider's own code and
+message, and, for rate limits, how long to wait. `kind` and `exit_code` follow docs/ARCHITECTURE.md; `hint`
+says what the user can do about it.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import math
+from typing import Any
+
+from botticelli.errors import BotticelliError
 
 
-class ProviderError(Exception):
-    """Base of the family. Never raised as such: callers catch it to handle any provider failure."""
-
-    kind: ClassVar[str] = "internal"
-    exit_code: ClassVar[int] = 1
-    default_hint: ClassVar[str] = "see the message above"
+class ProviderError(BotticelliError):
+    """Base of the provider family. Never raised as such: callers catch it to handle any provider failure."""
 
     def __init__(
         self,
@@ -29,21 +29,19 @@ class ProviderError(Exception):
         request_id: str | None = None,
         hint: str | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, hint=hint)
         self.provider = provider
         self.status = status
         self.code = code
         self.error_type = error_type
         self.retry_after_s = retry_after_s
         self.request_id = request_id
-        self._hint = hint
         self.rate_limit: Any = None  # the RateLimitInfo of the response that carried the error, if any
         self.retries = 0  # retries taken before giving up
 
     @property
-    def hint(self) -> str:
-        return self._hint or self.default_hint
+    def source(self) -> str:
+        return self.provider or self.area
 
     def summary(self) -> str:
         """What happened, in one line: status, code and the provider's message."""
@@ -55,21 +53,9 @@ class ProviderError(Exception):
         head = " ".join(parts)
         return f"{head}: {self.message}" if head else self.message
 
-    def one_line(self) -> str:
-        """`error: <profile>: <what happened> (<what to do>)` as DESIGN.md prescribes."""
-        who = self.provider or "botticelli"
-        text = " ".join(self.summary().split())
-        return f"error: {who}: {text} ({self.hint})"
-
     def to_dict(self) -> dict[str, Any]:
-        """The DESIGN.md `error` object."""
-        return {
-            "kind": self.kind,
-            "status": self.status,
-            "code": self.code,
-            "message": self.message,
-            "retry_after_s": self.retry_after_s,
-        }
+        """The `error` object of docs/ARCHITECTURE.md, with the status, code and wait filled in."""
+        return {**super().to_dict(), "status": self.status, "code": self.code, "retry_after_s": self.retry_after_s}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.summary()!r}, provider={self.provider!r})"
@@ -153,12 +139,25 @@ ERROR_KINDS: dict[str, type[ProviderError]] = {
 
 
 def error_from_dict(data: dict[str, Any], provider: str | None = None) -> ProviderError:
-    """Rebuild an error from its `to_dict()` form (stored sessions, bench results)."""
-    cls = ERROR_KINDS.get(str(data.get("kind")), ProviderError)
-    return cls(
+    """Rebuild an error from its `to_dict()` form (stored sessions, bench results).
+
+    Stored data is untrusted (an imported file): a field of the wrong type is treated as absent, and a kind
+    outside the provider family (`config`, `session`, ...) is kept as the error's kind.
+    """
+    kind = data.get("kind")
+    cls = ERROR_KINDS.get(kind, ProviderError) if isinstance(kind, str) else ProviderError
+    status, code, wait = data.get("status"), data.get("code"), data.get("retry_after_s")
+    error = cls(
         str(data.get("message") or ""),
         provider=provider,
-        status=data.get("status"),
-        code=data.get("code"),
-        retry_after_s=data.get("retry_after_s"),
+        status=status if isinstance(status, int) and not isinstance(status, bool) else None,
+        code=code if isinstance(code, str) else None,
+        retry_after_s=float(wait) if _is_wait(wait) else None,
     )
+    if cls is ProviderError and isinstance(kind, str) and kind:
+        error.kind = kind
+    return error
+
+
+def _is_wait(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0

@@ -13,11 +13,12 @@ def stats_line(message: Message) -> str:
     `TTFT 210ms · 840 tok/s · 8 tok · server 1,000 tok/s · queue 170ms · total 250ms · stop`; empty for
     messages with nothing to report (user and system messages).
     """
-    from botticelli.stats import SpeedFigures, summary_line
+    from botticelli.stats import summary_line
 
     parts: list[str] = []
-    if message.stats:
-        parts.append(summary_line(SpeedFigures.from_dict(message.stats)))
+    figures = message.figures
+    if figures is not None:
+        parts.append(summary_line(figures))
     status = message.status
     if status and (message.role == "assistant" or message.finish_reason) and not (message.error and status == "error"):
         parts.append(status)
@@ -27,7 +28,7 @@ def stats_line(message: Message) -> str:
 
 
 def error_text(error: dict[str, Any]) -> str:
-    """`rate_limit HTTP 429 rate_limit_exceeded: Rate limit reached ...` from a DESIGN.md error object."""
+    """`rate_limit HTTP 429 rate_limit_exceeded: Rate limit reached ...` from a docs/ARCHITECTURE.md error object."""
     head = [str(error.get("kind") or "error")]
     if error.get("status") is not None:
         head.append(f"HTTP {error['status']}")

@@ -6,7 +6,6 @@ import gc
 import sys
 from collections.abc import Iterable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -17,6 +16,7 @@ from textual.screen import Screen
 from botticelli.config import Config, ConfigError, load_config
 from botticelli.safety import strip_escapes
 from botticelli.targets import Target, resolve_target
+from botticelli.tui import APP_CSS
 from botticelli.tui.clients import ClientFactory, ClientPool, ModelCatalog, SteppedMeter, has_key
 from botticelli.tui.commands import CHAT_ACTIONS, ModelCommands
 from botticelli.tui.messages import AnswerFinished, AnswerProgress, ConversationCleared, ExchangeDropped, PromptSent
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 class BotticelliApp(App[int]):
     """Chat with any OpenAI-compatible provider, with live speed figures."""
 
-    CSS_PATH = Path(__file__).with_name("botticelli.tcss")  # absolute, so subclasses elsewhere find it too
+    CSS_PATH = APP_CSS  # absolute, so subclasses elsewhere find it too
     TITLE = "Botticelli"
     COMMANDS = App.COMMANDS | {ModelCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -41,6 +41,7 @@ class BotticelliApp(App[int]):
         Binding("f1", "help", "Help", tooltip="This help: every key"),
         Binding("question_mark", "help", "Help", show=False, tooltip="Help (when the input is not focused)"),
         Binding("ctrl+t", "change_theme", "Theme", tooltip="Choose a colour theme"),
+        Binding("f3", "open_speed", "Speed", tooltip="Speed history: every measured answer per target, charted"),
     ]
 
     def __init__(
@@ -208,6 +209,15 @@ class BotticelliApp(App[int]):
         targets = None if current.label in DEFAULT_TARGETS else [current]
         prompt = chat.prompt_input.text.strip() or (chat.exchanges[-1].prompt if chat.exchanges else None)
         open_race(self, targets, prompt)
+
+    # -- speed history ---------------------------------------------------------------------------------------
+
+    def action_open_speed(self) -> None:
+        """Open the Speed screen (speed history per target, with charts)."""
+        from botticelli.tui.screens.speed import SpeedScreen
+
+        if not isinstance(self.screen, SpeedScreen):
+            self.push_screen(SpeedScreen())
 
     # -- palette and help ------------------------------------------------------------------------------------
 

@@ -378,7 +378,7 @@ def settings_of(session: Session) -> ChatSettings:
 
 
 def outcome(exchange: Exchange) -> tuple[str, dict[str, Any] | None]:
-    """How an answer ended, for the store: (finish_reason, the DESIGN.md error object or None)."""
+    """How an answer ended, for the store: (finish_reason, the docs/ARCHITECTURE.md error object or None)."""
     if exchange.error is not None:
         return "error", exchange.error.to_dict()
     if exchange.error_text:

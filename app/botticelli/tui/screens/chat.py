@@ -314,7 +314,7 @@ class ChatScreen(Screen[None]):
         except ProviderError as error:
             self._failed(exchange, stream, message, error, error_text(error), error.kind)
         except ConfigError as error:
-            self._failed(exchange, stream, message, None, strip_escapes(str(error)), "config")
+            self._failed(exchange, stream, message, None, strip_escapes(error.one_line()), "config")
         except Exception as error:  # never let a bug in a stream take the app down
             log.exception("answer failed")
             text = f"internal error: {type(error).__name__}: {error}\nplease report this; the app keeps running"
