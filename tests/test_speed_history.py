@@ -220,3 +220,21 @@ def test_target_names_are_printed_without_escapes(capsys: pytest.CaptureFixture[
     assert cli("--since", "all", "--plot") == 0
     assert "\x1b" not in capsys.readouterr().out
 
+
+
+def test_until_is_included(store: SessionStore) -> None:
+    window = Window(until=datetime(2026, 12, 3, 10, 5, tzinfo=UTC), targets=(GROQ,))
+    assert [s.at for s in load(store, window).samples][-2:] == ["2026-12-03T10:04:00Z", "2026-12-03T10:05:00Z"]
+    assert len(load(store, window).samples) == 6  # November, then 10:01 to 10:05
+
+
+def test_a_published_figure_is_drawn_as_a_reference_line(store: SessionStore) -> None:
+    import plotext as plt
+
+    from botticelli.history.charts import built, draw_over_time
+
+    buckets = series(load(store, Window(targets=(GROQ,))).samples, "day")
+    assert draw_over_time(plt, buckets, "decode_tps", [GROQ], {GROQ: {"decode_tps": 1200.0}}) == 1
+    assert f"{GROQ} published" in plt.uncolorize(built(plt, 100, 20))
+    assert draw_over_time(plt, buckets, "decode_tps", [GROQ]) == 1
+    assert "published" not in plt.uncolorize(built(plt, 100, 20))

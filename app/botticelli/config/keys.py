@@ -91,11 +91,6 @@ class KeyStatus:
     problem: str | None = None
     """Why a present key cannot be used (`contains a line break`), or None."""
 
-    @property
-    def usable(self) -> bool:
-        """No key needed, or one is there (or a command will give it) and it is well formed."""
-        return not self.needed or (self.present is not False and self.problem is None)
-
     def describe(self) -> str:
         """`set (GROQ_API_KEY)`, `missing: set GROQ_API_KEY`, `not needed` or `from api_key_cmd (not run)`."""
         if not self.needed:
@@ -124,8 +119,13 @@ def key_status(profile: Profile, env: Mapping[str, str] | None = None) -> KeySta
 
 
 def has_key(profile: Profile, env: Mapping[str, str] | None = None) -> bool:
-    """True when the profile needs no key or a usable one can be found (an `api_key_cmd` counts as present)."""
-    return key_status(profile, env).usable
+    """True when the profile needs no key or one can be found (an `api_key_cmd` counts as present).
+
+    A malformed key counts as found: using it fails before any request with the message that says what is
+    wrong with it (`resolve_api_key`), rather than a misleading "set GROQ_API_KEY".
+    """
+    status = key_status(profile, env)
+    return not status.needed or status.present is not False
 
 
 def key_source_hint(profile: Profile, env: Mapping[str, str] | None = None) -> str:
