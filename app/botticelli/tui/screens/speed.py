@@ -100,10 +100,14 @@ class SpeedScreen(Screen[None]):
         self.app.call_from_thread(self._show, history, figures)
 
     def _failed(self, line: str) -> None:
+        if not self.is_attached:  # closed while the store was being read
+            return
         self.query_one("#speed-status", Static).update("The speed history could not be read.")
         self.notify(line, title="Speed history", severity="error", markup=False)
 
     def _show(self, history: History, figures: list[TargetFigures]) -> None:
+        if not self.is_attached:
+            return
         self.history, self.figures = history, figures
         if self.picked is None:
             busiest = sorted(figures, key=lambda f: (-f.count, f.target))[:DEFAULT_PICKED]
