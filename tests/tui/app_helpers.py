@@ -84,9 +84,10 @@ async def send(pilot: Pilot, text: str, *, wait: bool = True) -> None:
 
 
 async def settle_picker(pilot: Pilot, profile: str = "demo") -> None:
-    """Wait until the picker shows `profile`'s models."""
+    """Wait until the picker shows `profile`'s models and whether each keyless server is up."""
     picker = picker_of(pilot.app)  # type: ignore[arg-type]
     await wait_until(pilot, lambda: picker.model_list(profile) is not None, f"{profile}'s models")
+    await wait_until(pilot, lambda: not picker.reach_pending, "the keyless servers' check")
     await pilot.pause()
 
 
