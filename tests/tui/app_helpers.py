@@ -67,7 +67,7 @@ def answer_settled(app: BotticelliApp) -> bool:
     message = last_message(app)
     if app.chat.busy or message is None or message.role != "assistant":
         return False
-    return bool(message.footer or message.error or message.cancelled) and not log_of(app)._streams
+    return bool(message.footer or message.error or message.cancelled) and not log_of(app).streaming
 
 
 async def send(pilot: Pilot, text: str, *, wait: bool = True) -> None:
