@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from botticelli.bench.runner import BenchResult, RunResult
-from botticelli.bench.summary import Spread, TargetSummary, summarize, winner
+from botticelli.bench.summary import NO_WINNER_RULE, Spread, TargetSummary, summarize, winner
 from botticelli.safety import strip_escapes
 from botticelli.stats import SpeedFigures
 
@@ -156,6 +156,8 @@ def summary_table(result: BenchResult) -> str:
              "~ = estimated token count"]
     if best is not None:
         notes.append(f"{WINNER_MARK} fastest decode: {best}")
+    elif compare:
+        notes.append(f"no clear winner: the decode difference is within the runs' spread ({NO_WINNER_RULE})")
     for s in summaries:
         if s.retried:
             notes.append(f"{s.target}: {s.retried} retried run(s) left out of the medians")

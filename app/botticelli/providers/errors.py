@@ -1,8 +1,9 @@
 """The provider errors: everything a provider, the network or a response can do wrong.
 
 An openai-python-like tree under the one root, `botticelli.errors.BotticelliError`. Every error carries the
-facts a caller branches on: the profile (provider) it came from, the HTTP status, the provider's own code and
-message, and, for rate limits, how long to wait. `kind` and `exit_code` follow docs/ARCHITECTURE.md; `hint`
+facts a caller branches on: the name of the profile the request went through (the `provider` attribute, as
+the client is labelled), the HTTP status, the provider's own code and message, and, for rate limits, how long
+to wait. `kind` and `exit_code` follow docs/ARCHITECTURE.md; `hint`
 says what the user can do about it.
 """
 
@@ -12,6 +13,7 @@ import math
 from typing import Any
 
 from botticelli.errors import BotticelliError
+from botticelli.providers.ratelimit import say_duration
 
 
 class ProviderError(BotticelliError):
@@ -80,7 +82,7 @@ class RateLimitError(ProviderError):
         if self._hint:
             return self._hint
         if self.retry_after_s is not None:
-            return f"wait {self.retry_after_s:g}s and try again"
+            return f"wait {say_duration(self.retry_after_s)} and try again"
         return "wait a little and try again"
 
 

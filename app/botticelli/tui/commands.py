@@ -45,7 +45,8 @@ CHAT_ACTIONS: tuple[PaletteAction, ...] = (
     PaletteAction("Speed history…", "TTFT and decode tok/s per target over time, charted", "app.open_speed", "f3"),
     PaletteAction("Load sweeps…", "Throughput against latency per target, from `botticelli load`",
                   "app.open_load", "f4"),
-    PaletteAction("Toggle model picker", "Show or hide the profiles and models pane", "toggle_picker", "ctrl+b"),
+    PaletteAction("Pick a model", "Show and focus the profiles and models pane (again: hide it)", "toggle_picker",
+                  "ctrl+b"),
     PaletteAction("Focus input", "Move the cursor to the prompt", "focus_input", "ctrl+l"),
     PaletteAction("Help", "Every key binding", "help", "f1"),
 )
