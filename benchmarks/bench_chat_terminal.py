@@ -166,9 +166,10 @@ def run_chat(results: list[dict[str, Any]]) -> None:
                             results[-2]["note"] += " (the first answer after start-up)"
                     if cpu[3_000]:
                         growth = 100.0 * (cpu[20_000] / cpu[3_000] - 1)
-                        results.append(figure(f"term_2000tps_cpu_growth_3k_to_20k_{earlier}msgs_percent", growth,
-                                              "<= 10", growth <= 10.0, "%",
-                                              note=f"CPU {cpu[3_000]:.1f} % at 3k, {cpu[20_000]:.1f} % at 20k"))
+                        results.append(figure(f"term_2000tps_cpu_change_3k_to_20k_{earlier}msgs_percent", growth,
+                                              "0 ± 10", abs(growth) <= 10.0, "%",
+                                              note=f"CPU {cpu[3_000]:.1f} % at 3k, {cpu[20_000]:.1f} % at 20k "
+                                              "(the 3k answer lasts 1.5 s, so its figure is the noisier)"))
                     results.append(figure(f"term_app_peak_rss_{earlier}msgs_mb", app.peak_rss_mb(), "(reference)",
                                           None, "MB", note="VmHWM of the app process after its answers"))
                 finally:
