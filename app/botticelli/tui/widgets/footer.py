@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["DROP_FIRST", "CoalescingFooter"]
 
 DROP_FIRST = (
-    "app.change_theme", "change_theme", "app.open_speed", "open_speed",
+    "app.change_theme", "change_theme", "app.open_load", "open_load", "app.open_speed", "open_speed",
     "copy_code", "edit_last", "regenerate", "copy_answer", "new_chat", "settings",  # chat
     "export_json", "export_csv", "toggle_runs", "history", "toggle_setup",  # race
     "reload", "next_source",  # speed
