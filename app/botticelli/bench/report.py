@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from botticelli.bench.runner import BenchResult, RunResult
-from botticelli.bench.summary import Spread, TargetSummary, star_figure, summarize, winner
+from botticelli.bench.summary import NO_WINNER_RULE, Spread, TargetSummary, star_figure, summarize, winner
 from botticelli.safety import strip_escapes
 from botticelli.stats import MIN_DECODE_SPAN_S, SpeedFigures
 
@@ -166,6 +166,9 @@ def summary_table(result: BenchResult) -> str:
              "~ = estimated token count"]
     if best is not None:
         notes.append(f"{WINNER_MARK} fastest {FIGURE_NAMES[judged_on or '']}: {best}")
+    elif compare:
+        notes.append(f"no clear winner: the {FIGURE_NAMES[judged_on or '']} difference is within the runs' spread "
+                     f"({NO_WINNER_RULE})")
     for s in summaries:
         if s.retried:
             notes.append(f"{s.target}: {s.retried} retried run(s) left out of the medians")

@@ -29,6 +29,7 @@ from botticelli.providers.ratelimit import (
     RequestPacer,
     parse_rate_limit_headers,
     parse_retry_after,
+    say_duration,
 )
 from botticelli.providers.sse import EventTooLarge, iter_sse
 from botticelli.providers.timings import reply_usage
@@ -241,7 +242,7 @@ class OpenAICompatibleClient:
                 await self.pacer.acquire(estimated_tokens)
             except PacingExceeded as exc:
                 raise RateLimitError(
-                    f"this profile's own rate_limits allow the next request in {exc.wait_s:.0f}s",
+                    f"this profile's own rate_limits allow the next request in {say_duration(exc.wait_s)}",
                     provider=self.provider,
                     code="client_rate_limit",
                     retry_after_s=round(exc.wait_s, 1),

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from botticelli.errors import BotticelliError
+from botticelli.providers.ratelimit import say_duration
 
 
 class ProviderError(BotticelliError):
@@ -80,7 +81,7 @@ class RateLimitError(ProviderError):
         if self._hint:
             return self._hint
         if self.retry_after_s is not None:
-            return f"wait {self.retry_after_s:g}s and try again"
+            return f"wait {say_duration(self.retry_after_s)} and try again"
         return "wait a little and try again"
 
 

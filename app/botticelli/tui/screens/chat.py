@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerState
 
 from botticelli.config import Config, ConfigError, Profile
 from botticelli.providers.errors import ProviderError
+from botticelli.providers.ratelimit import say_duration
 from botticelli.providers.types import ChatMessage, ChatRequest, ContentDelta, ReasoningDelta
 from botticelli.safety import EscapeStripper, strip_escapes
 from botticelli.stats import SpeedMeter, summary_line
@@ -55,8 +56,8 @@ def error_text(error: ProviderError) -> str:
     """The inline error block: what happened, then what to do (and how long to wait when rate limited)."""
     lines = [strip_escapes(error.summary())]
     hint = strip_escapes(error.hint)
-    if error.retry_after_s is not None and f"{error.retry_after_s:g}s" not in hint:
-        hint = f"{hint} (retry in {error.retry_after_s:g}s)"
+    if error.retry_after_s is not None and (wait := say_duration(error.retry_after_s)) not in hint:
+        hint = f"{hint} (retry in {wait})"
     lines.append(hint)
     return "\n".join(lines)
 

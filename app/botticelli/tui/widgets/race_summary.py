@@ -215,6 +215,8 @@ class RaceSummary(Vertical):
 def winner_line(summaries: Sequence[TargetSummary], best: str | None) -> str:
     """`★ demo:demo-fast wins: 13.4× faster decode than the slowest`, or why there is no winner."""
     if best is None:
+        if sum(1 for s in summaries if s.median("decode_tps") is not None) >= 2:
+            return "No clear winner: the decode difference is within the runs' spread"
         return "No winner: fewer than two targets finished"
     ratio = next(s.decode_ratio_to_slowest for s in summaries if s.target == best)
     return f"{WINNER_MARK} {strip_escapes(best)} wins: {ratio:.1f}× faster decode than the slowest"
