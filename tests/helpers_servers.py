@@ -16,7 +16,7 @@ LITELLM_GROQ = "groq/llama-3.1-8b-instant"
 MOCK_ANSWER = "Hello from the LiteLLM proxy mock."
 MOCK_INPUT_TOKENS = 8192
 LLAMA_CTX = 2048
-SMALL_CTX = 64
+SMALL_CTX = 256  # llama.cpp rounds -c up to a multiple of 256
 
 
 @dataclass

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from botticelli.providers.chunks import ChunkReader
+from botticelli.providers.classify import classify_http_error
 from botticelli.providers.client import parse_completion
+from botticelli.providers.errors import InvalidRequestError
 from botticelli.providers.models import parse_models
 from botticelli.providers.timings import timing_seconds, usage_from_timings
 from botticelli.providers.types import UsageUpdate
@@ -83,7 +85,7 @@ def test_litellm_mock_stream_has_exact_usage_and_no_server_times() -> None:
     "fast", None, True, -5, math.nan, math.inf, 1e12, [1], {"ms": 3},
 ])
 def test_malformed_timing_fields_are_dropped(bad: object) -> None:
-    timings = {"prompt_ms": bad, "predicted_ms": bad, "predicted_n": bad, "prompt_n": bad}
+    timings = {"prompt_ms": bad, "predicted_ms": bad, "predicted_n": bad, "prompt_n": bad, "predicted_per_second": bad}
     assert timing_seconds(timings) == {}
     assert usage_from_timings(timings) is None
     reader = ChunkReader()
@@ -112,3 +114,11 @@ def test_timings_without_usage_stand_in_for_it_and_fill_a_later_usage() -> None:
     reader.feed({"choices": [], "timings": {"predicted_ms": 50.0, "prompt_ms": 4.0}})
     assert reader.usage.completion_time == 0.2  # the usage's own time wins
     assert reader.usage.prompt_time == pytest.approx(0.004)  # the missing one is filled in
+
+
+def test_llama_context_overflow_is_a_context_error() -> None:
+    body = (SERVERS / "llama_error_400_context.json").read_bytes()
+    error = classify_http_error(400, {"content-type": "application/json"}, body, provider="test")
+    assert isinstance(error, InvalidRequestError) and error.status == 400
+    assert "exceeds the available context size" in error.message
+    assert "too long for this model" in error.hint

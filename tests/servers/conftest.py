@@ -112,7 +112,7 @@ def start(name: str, cmd: list[str], port: int, ready_path: str, folder: Path,
 def llama_cmd(manifest: dict[str, str], port: int, ctx: int) -> list[str]:
     return [
         manifest["llama_server"], "-m", manifest["model"], "--alias", LLAMA_MODEL,
-        "--host", "127.0.0.1", "--port", str(port), "-c", str(ctx), "-np", "1", "-t", "2",
+        "--host", "127.0.0.1", "--port", str(port), "-c", str(ctx), "-np", "1", "-t", "1",
         "--no-webui", "--seed", "14",
     ]
 

@@ -129,7 +129,7 @@ def small_config(llama_small, servers_config: Path) -> Path:
 
 
 def test_context_overflow_is_a_context_error_with_its_hint(small_config: Path) -> None:
-    ran = botticelli("ask", "-p", "small", "--json", "--max-tokens", "8", "word " * 200)
+    ran = botticelli("ask", "-p", "small", "--json", "--max-tokens", "8", "word " * 600)
     assert ran.code == 6, ran.err
     error = ran.json()["error"]
     assert error["kind"] == "invalid_request" and error["status"] == 400
