@@ -108,7 +108,7 @@ def test_answer_cut_by_max_tokens_is_marked_cut() -> None:
     data = botticelli("ask", "-p", "llama", "--json", "--max-tokens", "5", "Write a long essay.").json()
     assert data["finish_reason"] == "length" and data["usage"]["completion_tokens"] == 5
     text = botticelli("ask", "-p", "llama", "--max-tokens", "5", "Write a long essay.")
-    assert text.code == 0 and "cut at max tokens" in text.err
+    assert text.code == 0 and "cut (max tokens or context full)" in text.err
 
 
 def test_llama_timings_agree_with_botticellis_decode_speed() -> None:
