@@ -49,6 +49,8 @@ from botticelli.stats import SpeedFigures, SpeedMeter, TokenRatios
 
 log = logging.getLogger("botticelli.providers")
 
+RetryHook = Callable[[float, int, int], None]
+"""`on_retry(wait_s, attempt, of)`: a retry is scheduled after `wait_s`; it will be attempt `attempt` of `of`."""
 RETRY_STATUSES = frozenset({408, 409, 429, 498})
 DRAIN_AFTER_DONE_S = 0.25
 
@@ -138,21 +140,26 @@ class OpenAICompatibleClient:
 
     # -- public API --------------------------------------------------------------------------------------
 
-    def stream(self, request: ChatRequest, *, meter: SpeedMeter | None = None) -> ChatStream:
-        """Stream an answer: `async with client.stream(req) as s: async for event in s: ...`."""
-        return ChatStream(self, request, meter)
+    def stream(
+        self, request: ChatRequest, *, meter: SpeedMeter | None = None, on_retry: RetryHook | None = None
+    ) -> ChatStream:
+        """Stream an answer: `async with client.stream(req) as s: async for event in s: ...`.
+
+        `on_retry(wait_s, attempt, of)` is told of every retry scheduled before the answer starts.
+        """
+        return ChatStream(self, request, meter, on_retry)
 
     async def generate(self, request: ChatRequest) -> ChatResponse:
         """A whole answer in one response (no streaming)."""
-        response, _ = await self._send("POST", "/chat/completions", json_body=request.to_body(stream=False))
+        response, _ = await self.send("POST", "/chat/completions", json_body=request.to_body(stream=False))
         try:
-            payload = await self._read_json(response)
+            payload = await self.read_json(response)
         finally:
             await response.aclose()
         try:
             result = parse_completion(payload, provider=self.provider)
         except ProviderError as exc:
-            self._scrub(exc)
+            self.scrub(exc)
             raise
         result.rate_limit = parse_rate_limit_headers(response.headers)
         result.request_id = response.headers.get("x-request-id")
@@ -160,16 +167,16 @@ class OpenAICompatibleClient:
 
     async def list_models(self) -> list[ModelInfo]:
         """Every model `GET /models` lists (see `models.chat_models` to keep the chat ones)."""
-        response, _ = await self._send("GET", "/models")
+        response, _ = await self.send("GET", "/models")
         try:
-            payload = await self._read_json(response)
+            payload = await self.read_json(response)
         finally:
             await response.aclose()
         return parse_models(payload)
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
-    async def _read_json(self, response: httpx.Response) -> Any:
+    async def read_json(self, response: httpx.Response) -> Any:
         try:
             body = await response.aread()
         except httpx.TransportError as exc:
@@ -178,10 +185,10 @@ class OpenAICompatibleClient:
             return json.loads(body)
         except ValueError as exc:
             snippet = body[:120].decode("utf-8", "replace")
-            raise self._scrub(ProtocolError(f"the response is not JSON: {snippet!r}", provider=self.provider,
+            raise self.scrub(ProtocolError(f"the response is not JSON: {snippet!r}", provider=self.provider,
                                             status=response.status_code)) from exc
 
-    async def _send(
+    async def send(
         self,
         method: str,
         path: str,
@@ -189,9 +196,14 @@ class OpenAICompatibleClient:
         json_body: dict[str, Any] | None = None,
         stream: bool = False,
         on_attempt: Callable[[], None] | None = None,
+        on_retry: RetryHook | None = None,
         estimated_tokens: int = 0,
     ) -> tuple[httpx.Response, int]:
-        """Send with retries until a 2xx response starts; returns it (body unread) and the retries taken."""
+        """Send with retries until a 2xx response starts; returns it (body unread) and the retries taken.
+
+        `on_attempt()` is called as each attempt goes out; `on_retry(wait_s, attempt, of)` before each wait, with
+        the number of the attempt that follows it and the most attempts there can be.
+        """
         if self.pacer is not None:
             try:
                 await self.pacer.acquire(estimated_tokens)
@@ -217,7 +229,7 @@ class OpenAICompatibleClient:
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 error = _network_error(exc, self.provider, request.url, self.timeout)
                 if retries < self.retry.max_retries:
-                    await self._sleep(self.retry.backoff(retries))
+                    await self._wait_to_retry(self.retry.backoff(retries), retries, on_retry)
                     retries += 1
                     continue
                 if retries:
@@ -232,8 +244,13 @@ class OpenAICompatibleClient:
                 error.retries = retries
                 raise error
             log.debug("%s: HTTP %s, retrying in %.2fs", self.provider, response.status_code, wait)
-            await self._sleep(wait)
+            await self._wait_to_retry(wait, retries, on_retry)
             retries += 1
+
+    async def _wait_to_retry(self, wait_s: float, retries: int, on_retry: RetryHook | None) -> None:
+        if on_retry is not None:
+            on_retry(wait_s, retries + 2, self.retry.max_retries + 1)
+        await self._sleep(wait_s)
 
     async def _error_from(self, response: httpx.Response) -> ProviderError:
         try:
@@ -246,9 +263,9 @@ class OpenAICompatibleClient:
             response.status_code, response.headers, body, provider=self.provider, key_hint=self.key_hint
         )
         error.rate_limit = parse_rate_limit_headers(response.headers)
-        return self._scrub(error)
+        return self.scrub(error)
 
-    def _scrub(self, error: ProviderError) -> ProviderError:
+    def scrub(self, error: ProviderError) -> ProviderError:
         """`error` with this client's key masked wherever the provider's text echoed it back (in place)."""
         if self._redactor is not None:
             error.message = self._redactor.redact(error.message)
@@ -280,8 +297,15 @@ class ChatStream:
     caller keeps the partial answer when a `ProviderError` ends the stream. `figures()` gives the speed.
     """
 
-    def __init__(self, client: OpenAICompatibleClient, request: ChatRequest, meter: SpeedMeter | None) -> None:
+    def __init__(
+        self,
+        client: OpenAICompatibleClient,
+        request: ChatRequest,
+        meter: SpeedMeter | None,
+        on_retry: RetryHook | None = None,
+    ) -> None:
         self._client = client
+        self._on_retry = on_retry
         self.request = request
         self.meter = meter or SpeedMeter(
             clock=client.clock, chars_per_token=client.ratios.get((client.provider, request.model))
@@ -307,12 +331,13 @@ class ChatStream:
     async def open(self) -> None:
         prompt_chars = sum(len(m.content) for m in self.request.messages)
         estimate = prompt_chars // 4 + (self.request.max_tokens or 0)
-        self.response, self.retries = await self._client._send(
+        self.response, self.retries = await self._client.send(
             "POST",
             "/chat/completions",
             json_body=self.request.to_body(stream=True),
             stream=True,
             on_attempt=self.meter.request_sent,
+            on_retry=self._on_retry,
             estimated_tokens=estimate,
         )
         self.rate_limit = parse_rate_limit_headers(self.response.headers)
@@ -320,11 +345,11 @@ class ChatStream:
         content_type = self.response.headers.get("content-type", "").lower()
         if "text/event-stream" not in content_type:
             # Some servers ignore `stream: true` and answer with one JSON body.
-            payload = await self._client._read_json(self.response)
+            payload = await self._client.read_json(self.response)
             try:
                 self._fallback = parse_completion(payload, provider=self._client.provider)
             except ProviderError as exc:
-                self._client._scrub(exc)
+                self._client.scrub(exc)
                 raise
 
     async def aclose(self) -> None:
@@ -457,7 +482,7 @@ class ChatStream:
                         meter.on_usage(event.usage)  # type: ignore[union-attr]
                     yield event
         except ProviderError as exc:  # an in-band error or a malformed chunk: provider text, may echo the key
-            client._scrub(exc)
+            client.scrub(exc)
             raise
         except httpx.ReadTimeout as exc:
             raise NetworkError(

@@ -14,15 +14,16 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from botticelli.chat.meters import SteppedMeter
+from botticelli.chat.network import NetworkThread
+from botticelli.chat.pool import ClientFactory, ClientPool, ModelCatalog, has_key
+from botticelli.chat.recording import SessionKeeper
 from botticelli.config import Config, ConfigError, load_config
 from botticelli.safety import strip_escapes
 from botticelli.targets import Target, resolve_target
-from botticelli.tui.clients import ClientFactory, ClientPool, ModelCatalog, SteppedMeter, has_key
 from botticelli.tui.commands import CHAT_ACTIONS, ModelCommands
-from botticelli.tui.messages import AnswerFinished, AnswerProgress, ConversationCleared, ExchangeDropped, PromptSent
 from botticelli.tui.screens.chat import ChatScreen
 from botticelli.tui.screens.help import INPUT_NOTES, PALETTE_NOTES, PICKER_NOTES, HelpScreen, Section, binding_rows
-from botticelli.tui.session_keeper import SessionKeeper
 from botticelli.tui.widgets.prompt_input import PromptInput
 
 if TYPE_CHECKING:
@@ -62,8 +63,10 @@ class BotticelliApp(App[int]):
         self.sessions = SessionKeeper(on_failure=self._store_failed)
         """Saves every chat as a session (the store is opened on first use)."""
         self.deterministic = deterministic
+        self.network = NetworkThread()
+        """The provider clients live and read on this thread's loop; the UI drains their events per frame."""
         self.clients = ClientPool(client_factory) if client_factory is not None else ClientPool()
-        self.catalog = ModelCatalog(self.clients)
+        self.catalog = ModelCatalog(self.clients, self.network)
 
     def get_default_screen(self) -> Screen:
         return ChatScreen(
@@ -71,6 +74,8 @@ class BotticelliApp(App[int]):
             self.target,
             self.clients,
             self.catalog,
+            network=self.network,
+            sessions=self.sessions,
             meter_factory=SteppedMeter if self.deterministic else None,
             show_rate_limits=not self.deterministic,
         )
@@ -95,8 +100,8 @@ class BotticelliApp(App[int]):
 
     async def on_unmount(self) -> None:
         gc.unfreeze()
+        self.network.close(self.clients.aclose)  # stops the turns in flight: they end as cancelled
         self.sessions.close()
-        await self.clients.aclose()
 
     # -- sessions --------------------------------------------------------------------------------------------
 
@@ -106,21 +111,6 @@ class BotticelliApp(App[int]):
         gc.freeze()
         if self.session_id:
             self.run_worker(self.open_session(self.session_id), group="open-session", exit_on_error=False)
-
-    def on_prompt_sent(self, message: PromptSent) -> None:
-        self.sessions.prompt_sent(message.exchange, self.chat.settings)
-
-    def on_answer_progress(self, message: AnswerProgress) -> None:
-        self.sessions.progress(message.exchange, message.text, message.reasoning)
-
-    def on_answer_finished(self, message: AnswerFinished) -> None:
-        self.sessions.finished(message.exchange)
-
-    def on_exchange_dropped(self, message: ExchangeDropped) -> None:
-        self.sessions.dropped(message.exchange)
-
-    def on_conversation_cleared(self, message: ConversationCleared) -> None:
-        self.sessions.cleared()
 
     def _store_failed(self, error: SessionStoreError) -> None:
         """Called once, from the store's thread (`notify` is thread-safe)."""

@@ -39,12 +39,12 @@ from botticelli.bench.runner import (
     measuring_client,
 )
 from botticelli.bench.summary import TargetSummary
+from botticelli.chat.pool import has_key
 from botticelli.config import Config, Profile
 from botticelli.providers.types import StreamEvent
 from botticelli.sessions import SessionStoreError
 from botticelli.stats import SpeedFigures
 from botticelli.targets import Target
-from botticelli.tui.clients import has_key
 from botticelli.tui.widgets.race_column import RaceColumn
 from botticelli.tui.widgets.race_summary import RaceSummary
 

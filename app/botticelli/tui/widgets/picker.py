@@ -12,9 +12,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from botticelli.chat.pool import ModelList, has_key
 from botticelli.config import Profile
 from botticelli.safety import strip_escapes
-from botticelli.tui.clients import ModelList, has_key
 from botticelli.tui.deferred import after_first_frame
 
 ModelLoader = Callable[[Profile], Awaitable[ModelList]]
