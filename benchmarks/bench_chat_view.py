@@ -22,6 +22,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
 from _common import CpuMeter, Heartbeat, figure, rss_mb
+from botticelli.tui import APP_CSS
 from botticelli.tui.markdown_render import render_markdown
 from botticelli.tui.widgets.chat_log import ChatLog, MessageData, StreamingMessage
 
@@ -135,6 +136,8 @@ def make_session(count: int, seed: int = 11) -> list[MessageData]:
 class ChatApp(App[None]):
     """A bare app hosting one ChatLog. `freeze`: move the start-up heap out of the garbage collector's
     reach once mounted (`gc.freeze()`), as an app can do, so full collections only scan newer objects."""
+
+    CSS_PATH = APP_CSS
 
     def __init__(self, freeze: bool = False) -> None:
         super().__init__()

@@ -10,7 +10,7 @@ decode rate.
 
 Figures: errors (0); this process's RSS sampled every second, reported after a warm-up (10 s, or a third of a
 short run) as first/last/max, "flat" meaning max and last within 10 % of first; each stream's median decode tok/s
-against the simulator's 2,000 (within 5 %) and against the solo median (within 5 %, the DESIGN.md figure).
+against the simulator's 2,000 (within 5 %) and against the solo median (within 5 %, the docs/ARCHITECTURE.md figure).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# The DESIGN.md `stats` example, as a stored answer carries it.
+# The docs/ARCHITECTURE.md `stats` example, as a stored answer carries it.
 STATS = {
     "ttft_s": 0.21,
     "total_s": 0.25,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import faults
-from botticelli.config_schema import display_path
+from botticelli.config import display_path
 from faults import CliResult, Sim, cli_inprocess, cli_subprocess, write_config
 
 echo_server = faults.echo_server  # the shared simulator fixtures
@@ -136,6 +136,13 @@ BAD_CONFIGS = [
      "profiles.local.timeout_s: must be a positive number, got -5"),
     ("zero connect timeout", GOOD + "connect_timeout_s = 0\n", 0o600, "profiles.local.connect_timeout_s: must be a"),
     ("negative retries", GOOD + "max_retries = -1\n", 0o600, "profiles.local.max_retries: must not be negative"),
+    ("a billion retries (issue 13 item 7)", GOOD + "max_retries = 1000000000\n", 0o600,
+     "profiles.local.max_retries: must be from 0 to 10, got 1000000000 (write max_retries = 2)"),
+    ("eleven retries", GOOD + "max_retries = 11\n", 0o600, "profiles.local.max_retries: must be from 0 to 10"),
+    ("a timeout of days", GOOD + "timeout_s = 1e6\n", 0o600,
+     "profiles.local.timeout_s: must be at most 3600, got 1000000.0"),
+    ("a rate limit typo", GOOD + "[profiles.local.rate_limits]\nrequests_per_minute = 10000000000\n", 0o600,
+     "profiles.local.rate_limits.requests_per_minute: must be from 1 to 1,000,000,000"),
     ("unknown flavor", GOOD + 'flavor = "anthropic"\n', 0o600, 'profiles.local.flavor: unknown flavor "anthropic"'),
     ("unknown default profile", 'default_profile = "lcoal"\n' + GOOD, 0o600,
      'default_profile: no profile named "lcoal"'),
@@ -174,7 +181,8 @@ def test_a_broken_config_through_a_real_process() -> None:
     before = path.read_bytes()
     result = cli_subprocess(["ask", "-p", "local", "--json", "hello"])
     line = one_error_line(result, 2, f"error: config: {display_path(path)}: profiles.local.timeout_s")
-    assert json.loads(result.out)["error"]["message"] == line
+    error = json.loads(result.out)["error"]
+    assert error["kind"] == "config" and line == f"error: config: {error['message']} (write timeout_s = 60)"
     assert path.read_bytes() == before
 
 

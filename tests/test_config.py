@@ -39,7 +39,7 @@ def load_error(text: str, mode: int = 0o600, env: dict[str, str] | None = None) 
     write_config(text, mode)
     with pytest.raises(ConfigError) as info:
         load_config(env=env or {})
-    message = str(info.value)
+    message = info.value.one_line().removeprefix("error: config: ")
     assert "\n" not in message
     assert info.value.exit_code == 2
     return message
@@ -187,7 +187,7 @@ def test_wrong_type_names_the_key_the_value_and_the_fix() -> None:
         ("[profiles.groq]\nconnect_timeout_s = -3\n", "connect_timeout_s: must be a positive number, got -3"),
         ("[profiles.groq]\nallow_insecure = 'yes'\n", "allow_insecure: expected true or false"),
         ("[profiles.groq]\nheaders = 'X: 1'\n", "profiles.groq.headers: expected a table"),
-        ("[profiles.groq.rate_limits]\nrequests_per_minute = 0\n", "requests_per_minute: must be at least 1"),
+        ("[profiles.groq.rate_limits]\nrequests_per_minute = 0\n", "requests_per_minute: must be from 1 to"),
         ("[profiles.groq.rate_limits]\nrpm = 3\n", "profiles.groq.rate_limits.rpm: unknown rate limit"),
         ("[profiles.x]\nbase_url = 'ftp://host/v1'\n", 'base_url: "ftp://host/v1" is not an http(s) URL with a host'),
         ("[profiles.x]\nbase_url = 'https:///v1'\n", "is not an http(s) URL with a host"),
@@ -258,7 +258,7 @@ def test_an_unreadable_or_non_utf8_file_is_a_config_error() -> None:
 def load_error_from_existing() -> str:
     with pytest.raises(ConfigError) as info:
         load_config(env={})
-    return str(info.value)
+    return info.value.one_line().removeprefix("error: config: ")
 
 
 # --- keys ------------------------------------------------------------------------------------------------
@@ -282,8 +282,10 @@ def test_key_precedence_literal_then_command_then_variables() -> None:
 
 
 def test_an_unset_variable_reference_names_the_variable() -> None:
-    with pytest.raises(ConfigError, match=r"\$\{GROQ_PERSONAL\}, which is not set \(set GROQ_PERSONAL"):
+    with pytest.raises(ConfigError) as info:
         resolve_api_key(custom(api_key="${GROQ_PERSONAL}"), {})
+    assert "${GROQ_PERSONAL}, which is not set (set GROQ_PERSONAL" in info.value.one_line()
+    assert info.value.exit_code == 3
 
 
 def test_a_failing_key_command_reports_its_status_but_never_its_output() -> None:
@@ -291,7 +293,7 @@ def test_a_failing_key_command_reports_its_status_but_never_its_output() -> None
     profile = custom(api_key_cmd=f"{shlex.quote(sys.executable)} -c {shlex.quote(script)}")
     with pytest.raises(ConfigError) as info:
         resolve_api_key(profile, {})
-    message = str(info.value)
+    message = info.value.one_line()
     assert "failed with exit status 3" in message
     assert "leaked" not in message
 
@@ -324,9 +326,9 @@ def test_a_key_is_never_sent_unencrypted_to_another_host() -> None:
     lan = custom(base_url="http://192.168.1.20:8000/v1")
     with pytest.raises(ConfigError) as info:
         check_key_destination(lan, "secret-key")
-    assert "would send the API key unencrypted to http://192.168.1.20:8000" in str(info.value)
-    assert "use https or set allow_insecure = true" in str(info.value)
-    assert "secret-key" not in str(info.value)
+    assert "would send the API key unencrypted to http://192.168.1.20:8000" in info.value.one_line()
+    assert "use https or set allow_insecure = true" in info.value.one_line()
+    assert "secret-key" not in info.value.one_line()
     check_key_destination(custom(base_url="http://192.168.1.20:8000/v1", allow_insecure=True), "secret-key")
     check_key_destination(lan, None)
 
@@ -401,5 +403,5 @@ def test_parse_target_splits_at_the_first_colon() -> None:
     )
     assert parse_target("groq:llama-3.1-8b-instant") == ("groq", "llama-3.1-8b-instant")
     for bad in ("groq", ":model", "groq:"):
-        with pytest.raises(ValueError, match="expected PROFILE:MODEL"):
+        with pytest.raises(ConfigError, match="expected PROFILE:MODEL"):
             parse_target(bad)

@@ -5,7 +5,7 @@ so every sequence also arrives cut across SSE chunks. What the user must see fro
 
 * plain output: no ESC, C1 (0x80-0x9f), BEL, BS, DEL or carriage return from the model; the visible text around
   and inside the sequences (an OSC 8 link's label, SGR-coloured words) is kept; markup is shown literally;
-* `--raw`: the answer byte for byte, escapes included (documented in DESIGN.md: "--raw: keep escapes");
+* `--raw`: the answer byte for byte, escapes included (documented in docs/ARCHITECTURE.md: "--raw: keep escapes");
 * `--json`: `text` stripped the same way (`--json --raw` keeps them, JSON-escaped);
 * sessions: stored losslessly, but `sessions show` / `export --format md` print them stripped and the JSON
   export keeps them as `\\u` escapes, so printing any of it to a terminal is safe.

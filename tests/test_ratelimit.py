@@ -75,7 +75,7 @@ def test_retry_after_seconds_ms_and_date() -> None:
     assert parse_retry_after({"retry-after-ms": "soon", "retry-after": "9"}) == 9.0
     assert parse_retry_after({}) is None
     assert parse_retry_after({"retry-after": "whenever"}) is None
-    assert parse_retry_after({"retry-after": "-5"}) == 0.0
+    assert parse_retry_after({"retry-after": "-5"}) is None  # nonsense is absent, not "wait 0s"
     now = 1_700_000_000.0
     date = email.utils.formatdate(now + 42, usegmt=True)
     assert parse_retry_after({"retry-after": date}, now=now) == pytest.approx(42.0)

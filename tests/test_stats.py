@@ -1,4 +1,4 @@
-"""Speed figures with a fake clock: one definition everywhere (DESIGN.md), estimates marked, ratios learned."""
+"""Speed figures with a fake clock: one definition everywhere (docs/ARCHITECTURE.md), estimates marked."""
 
 from __future__ import annotations
 

@@ -13,11 +13,7 @@ from collections.abc import Sequence
 
 from botticelli import __version__
 
-COMMAND_MODULES = ("ask", "models", "bench", "sessions", "config_cmd", "profiles", "simulate")
-
-
-class UsageError(Exception):
-    """Bad command-line input; exit code 2."""
+COMMAND_MODULES = ("ask", "models", "bench", "speed", "sessions", "config_cmd", "profiles", "simulate")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ out of the screen and the logs.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
@@ -191,6 +192,15 @@ def drop_controls(text: str) -> str:
     return _TEXT_STOP.sub("", text)
 
 
+def secret_forms(secret: str) -> set[str]:
+    """`secret` as it may appear in text: itself, and escaped as repr() and JSON (ASCII-only or not) write it.
+
+    A key with a line break or a non-ASCII character shows up as `gsk_…\\nx` or `gsk_…\\u00e9` in a repr or
+    a JSON document; each of those spellings is masked too.
+    """
+    return {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+
+
 def mask_key(key: str | None) -> str:
     """`gsk_…abcd`: a known prefix and the last four characters; short or unknown-length keys give `…`."""
     if not key or len(key) < _MIN_MASKABLE:
@@ -220,8 +230,9 @@ class RedactingFilter(logging.Filter):
         self.add_secrets(secrets)
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
-        """Also redact these (strings shorter than 8 characters are ignored: they would mask ordinary words)."""
-        self._secrets.update(s for s in secrets if s and len(s) >= _MIN_SECRET)
+        """Also redact these, and their escaped forms (`secret_forms`); strings shorter than 8 characters are
+        ignored: they would mask ordinary words."""
+        self._secrets.update(f for s in secrets if s and len(s) >= _MIN_SECRET for f in secret_forms(s))
         if self._secrets:
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))

@@ -1,4 +1,4 @@
-"""Stream timing and token accounting: one definition of every speed figure (DESIGN.md).
+"""Stream timing and token accounting: one definition of every speed figure (docs/ARCHITECTURE.md).
 
 - ttft_s: request sent -> first non-empty content or reasoning delta.
 - decode_tps = (n - 1) / (t_last - t_first): speed while generating, TTFT excluded.
@@ -15,9 +15,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from botticelli.providers.types import Usage
+
+class ServerUsage(Protocol):
+    """What the meter reads of a server's usage report (`providers.types.Usage` is one).
+
+    A protocol, so that this module needs nothing from `providers/`, which depends on it.
+    """
+
+    @property
+    def completion_tokens(self) -> int | None: ...
+
+    @property
+    def queue_time(self) -> float | None: ...
+
+    @property
+    def completion_time(self) -> float | None: ...
 
 Clock = Callable[[], float]
 DEFAULT_CHARS_PER_TOKEN = 4.0
@@ -27,7 +41,7 @@ MIN_DECODE_SPAN_S = 0.01
 
 @dataclass(frozen=True, slots=True)
 class SpeedFigures:
-    """The DESIGN.md `stats` object: what one answer measured."""
+    """The `stats` object of docs/ARCHITECTURE.md: what one answer measured."""
 
     ttft_s: float | None = None
     total_s: float | None = None
@@ -92,7 +106,7 @@ class SpeedMeter:
         self.t_end: float | None = None
         self.chars = 0
         self.deltas = 0
-        self.usage: Usage | None = None
+        self.usage: ServerUsage | None = None
 
     def request_sent(self) -> None:
         self.t_sent = self._clock()
@@ -112,7 +126,7 @@ class SpeedMeter:
         self.chars += len(text)
         self.deltas += 1
 
-    def on_usage(self, usage: Usage) -> None:
+    def on_usage(self, usage: ServerUsage) -> None:
         self.usage = usage
 
     def finish(self) -> SpeedFigures:

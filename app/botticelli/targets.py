@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from botticelli.config import Config, ConfigError, Profile, check_key_destination, resolve_api_key
+from botticelli.config import (
+    Config,
+    ConfigError,
+    KeySourceError,
+    Profile,
+    check_key_destination,
+    resolve_api_key,
+)
 from botticelli.safety import install_redaction
 
 if TYPE_CHECKING:
@@ -38,7 +45,7 @@ def find_profile(config: Config, name: str | None) -> Profile:
     profile = config.profiles.get(chosen)
     if profile is None:
         known = ", ".join(sorted(config.profiles))
-        raise ConfigError(f"unknown profile '{chosen}' (known profiles: {known}; add one to {config.path})")
+        raise ConfigError(f"unknown profile '{chosen}'", hint=f"known profiles: {known}; add one to {config.path}")
     return profile
 
 
@@ -47,11 +54,10 @@ def resolve_target(config: Config, profile_name: str | None, model: str | None) 
     chosen = model or profile.default_model or (profile.models[0] if profile.models else None)
     if not chosen:
         raise ConfigError(
-            f"profile '{profile.name}' has no default_model; pass --model "
-            f"or set default_model in {config.path}"
+            f"profile '{profile.name}' has no default_model",
+            hint=f"pass --model or set default_model in {config.path}",
         )
     return Target(profile, chosen)
-
 
 
 def open_client(
@@ -68,10 +74,8 @@ def open_client(
 
     try:
         key = resolve_api_key(profile, env)
-    except ConfigError as exc:  # `${VAR}` unset or `api_key_cmd` failed: the key is missing, exit code 3
-        message, hint = _split_hint(str(exc).removeprefix(f"profile {profile.name}: "))
-        raise AuthError(message, provider=profile.name, code="missing_api_key",
-                        hint=hint or "fix the profile's key source") from exc
+    except KeySourceError as exc:  # unset, failed or malformed before any request: an auth error, exit code 3
+        raise AuthError(exc.message, provider=profile.name, code=exc.code, hint=exc.hint) from None
     if key:
         install_redaction([key])
         check_key_destination(profile, key)
@@ -102,6 +106,8 @@ def open_client(
         timeout_s=profile.timeout_s,
         connect_timeout_s=profile.connect_timeout_s,
         retry=RetryPolicy(max_retries=retries),
+        total_timeout_s=profile.total_timeout_s,
+        max_answer_chars=int(profile.max_answer_mb * 1024 * 1024),
         pacer=pacer,
         transport=transport,
         key_hint=_rejected_key_hint(profile) if profile.needs_key else None,
@@ -113,10 +119,3 @@ def _rejected_key_hint(profile: Profile) -> str:
         return f"the key was rejected; check {' or '.join(profile.api_key_env)}"
     return "the key was rejected; check the profile's api_key"
 
-
-def _split_hint(text: str) -> tuple[str, str | None]:
-    """`what happened (what to do)` -> (what happened, what to do)."""
-    if text.endswith(")") and " (" in text:
-        head, _, tail = text.rpartition(" (")
-        return head, tail[:-1]
-    return text, None

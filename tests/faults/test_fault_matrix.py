@@ -3,7 +3,7 @@
 Each row is one fault, injected with a simulator directive (`[[fault:NAME ...]]` in the user message), and
 what a caller of `OpenAICompatibleClient.stream()` (the client the TUI, `ask` and `bench` all use) must get:
 
-* the error kind and its CLI exit code (DESIGN.md: 3 auth, 4 rate limit, 5 model, 6 invalid request,
+* the error kind and its CLI exit code (docs/ARCHITECTURE.md: 3 auth, 4 rate limit, 5 model, 6 invalid request,
   7 network, 8 server, 9 protocol), or success;
 * the one-line error `error: <profile>: <what happened> (<what to do>)` carrying the provider's own text;
 * the text kept: what streamed before a mid-stream fault stays in `stream.text`;

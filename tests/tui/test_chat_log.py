@@ -10,6 +10,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
+from botticelli.tui import APP_CSS
 from botticelli.tui.markdown_render import render_markdown, render_text
 from botticelli.tui.widgets.chat_log import ChatLog, MessageData, StreamingMessage
 
@@ -36,6 +37,8 @@ class FastLog(ChatLog):
 
 
 class LogApp(App[None]):
+    CSS_PATH = APP_CSS
+
     def compose(self) -> ComposeResult:
         yield FastLog()
 
@@ -394,6 +397,8 @@ async def test_long_plain_message_renders_like_one_piece() -> None:
 
 async def test_messages_set_before_mount_open_at_the_bottom() -> None:
     class EarlyApp(App[None]):
+        CSS_PATH = APP_CSS
+
         def compose(self) -> ComposeResult:
             log = FastLog()
             log.set_messages(session(200))

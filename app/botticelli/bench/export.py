@@ -1,4 +1,4 @@
-"""A race as the DESIGN.md `bench --json` object or as CSV (one row per run), and atomic file writes."""
+"""A race as the docs/ARCHITECTURE.md `bench --json` object or as CSV (one row per run), and atomic file writes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 
 def bench_json(result: BenchResult) -> dict[str, Any]:
-    """`{"prompt", "runs_per_target", "concurrent", "runs": [...], "summary": [...]}` (DESIGN.md)."""
+    """`{"prompt", "runs_per_target", "concurrent", "runs": [...], "summary": [...]}` (docs/ARCHITECTURE.md)."""
     plan = result.plan
     return {
         "prompt": plan.prompt,

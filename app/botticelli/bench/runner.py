@@ -28,6 +28,7 @@ from botticelli.bench.defaults import (
     TEMPERATURE,
 )
 from botticelli.config import Config, ConfigError, Profile, parse_target
+from botticelli.errors import BotticelliError
 from botticelli.providers.client import ChatStream, OpenAICompatibleClient
 from botticelli.providers.errors import ProviderError
 from botticelli.providers.types import ChatMessage, ChatRequest, StreamEvent
@@ -98,7 +99,7 @@ class RunResult:
     retried: bool = False
     warmup: bool = False
     error_line: str | None = None
-    """The DESIGN.md one-line form of the error (`error: <profile>: ... (...)`)."""
+    """The docs/ARCHITECTURE.md one-line form of the error (`error: <profile>: ... (...)`)."""
     exit_code: int = 0
     hint: str | None = None
     """What the user can do about the error (`set GROQ_API_KEY`)."""
@@ -180,11 +181,8 @@ class BenchResult:
 def _failure(exc: BaseException, index: int, label: str, run: int, warmup: bool,
              stream: ChatStream | None) -> RunResult:
     hint: str | None = None
-    if isinstance(exc, ProviderError):
+    if isinstance(exc, BotticelliError):
         error, line, code, hint = exc.to_dict(), exc.one_line(), exc.exit_code, exc.hint
-    elif isinstance(exc, ConfigError):
-        error = {"kind": "config", "status": None, "code": None, "message": str(exc), "retry_after_s": None}
-        line, code = exc.one_line(), exc.exit_code
     else:
         message = f"{type(exc).__name__}: {exc}"
         error = {"kind": "internal", "status": None, "code": None, "message": message, "retry_after_s": None}
@@ -313,10 +311,7 @@ def targets_from_labels(config: Config, labels: Sequence[str]) -> tuple[Target, 
     """`P:M` strings to targets (split at the first colon); raises ConfigError for an unknown profile."""
     targets = []
     for text in labels:
-        try:
-            profile_name, model = parse_target(text)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        profile_name, model = parse_target(text)
         targets.append(Target(find_profile(config, profile_name), model))
     return tuple(targets)
 

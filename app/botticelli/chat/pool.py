@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from botticelli.config import Profile, key_status
+from botticelli.config import Profile, has_key
 from botticelli.targets import open_client
 
 if TYPE_CHECKING:
@@ -56,12 +56,6 @@ class ModelList:
     live: bool
     note: str = ""
     """Why the list is the offline one (`offline list`, `offline list: set GROQ_API_KEY`)."""
-
-
-def has_key(profile: Profile, env: Mapping[str, str] | None = None) -> bool:
-    """True when the profile needs no key or its key can be found (an `api_key_cmd` counts as present)."""
-    status = key_status(profile, env)
-    return not status.needed or status.present is not False
 
 
 class ModelCatalog:

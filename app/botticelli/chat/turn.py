@@ -62,7 +62,7 @@ def turn_error(exc: BaseException, label: str) -> ev.TurnError:
     if isinstance(exc, ConfigError):
         message = strip_escapes(str(exc))
         data = {"kind": "config", "status": None, "code": None, "message": message, "retry_after_s": None}
-        return ev.TurnError("config", message, exc.one_line(), exc.exit_code, exc, data)
+        return ev.TurnError("config", strip_escapes(exc.one_line()), exc.one_line(), exc.exit_code, exc, data)
     message = f"{type(exc).__name__}: {exc}"
     hint = "this is a bug; please report it"
     data = {"kind": "internal", "status": None, "code": None, "message": message, "retry_after_s": None}

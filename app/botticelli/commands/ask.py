@@ -9,6 +9,8 @@ import re
 import sys
 from typing import Any, TextIO
 
+from botticelli.errors import BotticelliError, UsageError
+
 MAX_PROMPT_BYTES = 8 * 1024 * 1024
 _JSON_UNSAFE = re.compile("[\x7f-\x9f]")  # DEL and C1 controls, which json.dumps leaves raw
 
@@ -28,8 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-class AskInputError(Exception):
+class AskInputError(UsageError):
     """Bad prompt input; exit code 2."""
+
+    area = "ask"
 
 
 def read_prompt(words: list[str], stdin: Any) -> str:
@@ -72,13 +76,12 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
                               "finish_reason": None, "usage": None, "stats": None, "rate_limit": None,
                               "error": None}
 
-    def fail(message: str, code: int, error: dict[str, Any] | None = None) -> int:
+    def fail(error: BotticelliError) -> int:
         if args.json:
-            result["error"] = error or {"kind": "usage", "status": None, "code": None, "message": message,
-                                        "retry_after_s": None}
+            result["error"] = error.to_dict()
             out.write(_dumps(result) + "\n")
-        err.write(message + "\n")
-        return code
+        err.write(error.one_line() + "\n")
+        return error.exit_code
 
     try:
         prompt = read_prompt(args.prompt, stdin)
@@ -86,10 +89,8 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
             raise AskInputError(f"--max-tokens must be a positive number, got {args.max_tokens} (pass 1 or more)")
         config = load_config()
         target = resolve_target(config, args.profile, args.model)
-    except AskInputError as exc:
-        return fail(f"error: ask: {exc}", 2)
-    except ConfigError as exc:
-        return fail(f"error: config: {exc}", 2)
+    except (AskInputError, ConfigError) as exc:
+        return fail(exc)
     result["profile"], result["model"] = target.profile.name, target.model
 
     messages = [ChatMessage("system", args.system)] if args.system else []
@@ -100,7 +101,7 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
         try:
             session, history = _open_session(args.session, target, args.system, prompt)
         except SessionStoreError as exc:
-            return fail(exc.one_line(), exc.exit_code)
+            return fail(exc)
         messages = [ChatMessage(m["role"], m["content"]) for m in history]
         result["session_id"] = session.session_id
     messages.append(ChatMessage("user", prompt))
@@ -111,12 +112,10 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
     error: ProviderError | None = None
     try:
         client = open_client(target.profile)
-    except (ProviderError, ConfigError) as exc:
+    except BotticelliError as exc:  # no key, a malformed key, or one that must not go there: before any request
         if session is not None:
-            session.finish("", None, "error", None, exc.to_dict() if isinstance(exc, ProviderError) else None)
-        if isinstance(exc, ProviderError):
-            return fail(exc.one_line(), exc.exit_code, exc.to_dict())
-        return fail(f"error: config: {exc}", 2)
+            session.finish("", None, "error", None, exc.to_dict())
+        return fail(exc)
     try:
         async with client:
             stream = client.stream(request)

@@ -12,11 +12,15 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from botticelli.errors import UsageError
+
 MAX_PROMPT_BYTES = 1024 * 1024
 
 
-class BenchUsageError(Exception):
+class BenchUsageError(UsageError):
     """Bad command-line input; exit code 2."""
+
+    area = "bench"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -131,10 +135,7 @@ async def bench(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) 
 
     try:
         plan = _plan(args, stdin)
-    except BenchUsageError as exc:
-        err.write(f"error: bench: {exc}\n")
-        return 2
-    except ConfigError as exc:
+    except (BenchUsageError, ConfigError) as exc:
         err.write(exc.one_line() + "\n")
         return exc.exit_code
 

@@ -65,7 +65,7 @@ def _validate(config: Config) -> int:
         try:
             check_key_destination(profile, "a key that would be sent")
         except ConfigError as exc:
-            print(f"warning: {exc}", file=sys.stderr)
+            print(f"warning: {exc.message} ({exc.hint})", file=sys.stderr)
     return 0
 
 

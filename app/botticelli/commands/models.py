@@ -30,10 +30,7 @@ async def _models(args: argparse.Namespace) -> int:
     try:
         profile = find_profile(load_config(), args.profile)
         client = open_client(profile)
-    except ConfigError as exc:
-        print(f"error: config: {exc}", file=sys.stderr)
-        return 2
-    except ProviderError as exc:
+    except (ConfigError, ProviderError) as exc:
         print(exc.one_line(), file=sys.stderr)
         return exc.exit_code
     try:

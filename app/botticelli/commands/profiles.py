@@ -21,8 +21,8 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_profiles(args))
 
 
-def key_status(profile: Any) -> tuple[bool, str]:
-    """(usable, text) without ever showing the key."""
+def key_usable(profile: Any) -> tuple[bool, str]:
+    """(usable, text) without ever showing the key; runs `api_key_cmd` and checks the key as a request would."""
     from botticelli.config import ConfigError, resolve_api_key
 
     if not profile.needs_key:
@@ -30,7 +30,7 @@ def key_status(profile: Any) -> tuple[bool, str]:
     try:
         key = resolve_api_key(profile)
     except ConfigError as exc:
-        return False, f"key error: {exc}"
+        return False, f"key error: {exc.message} ({exc.hint})"
     if key:
         return True, "key set"
     return False, f"missing: {profile.missing_key_hint()}"
@@ -59,11 +59,11 @@ async def _profiles(args: argparse.Namespace) -> int:
     try:
         config = load_config()
     except ConfigError as exc:
-        print(f"error: config: {exc}", file=sys.stderr)
-        return 2
+        print(exc.one_line(), file=sys.stderr)
+        return exc.exit_code
     rows = []
     for profile in config.profiles.values():
-        usable, status = key_status(profile)
+        usable, status = key_usable(profile)
         rows.append({"name": profile.name, "base_url": profile.base_url, "default_model": profile.default_model,
                      "default": profile.name == config.default_profile, "usable": usable, "key": status,
                      "simulated": profile.simulated})

@@ -10,6 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+IMPORT_MAX_MIB = 256
+"""`sessions import` refuses larger files unless `--max-size-mb` says otherwise."""
+
 if TYPE_CHECKING:
     from botticelli.sessions import SearchHit, Session, SessionStore
 
@@ -45,6 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     a = actions.add_parser("import", help="import a JSON export as a new session; prints its id")
     a.add_argument("file", metavar="FILE", help='a file from `sessions export`, or "-" for stdin')
+    a.add_argument("--max-size-mb", type=_positive_mib, default=IMPORT_MAX_MIB, metavar="MIB",
+                   help=f"refuse files larger than this (default: {IMPORT_MAX_MIB} MiB)")
     a.set_defaults(run=run, action=_import)
 
     a = actions.add_parser("rename", help="give a session a new title")
@@ -207,10 +212,14 @@ def _import(args: argparse.Namespace) -> int:
     from botticelli.sessions.export import load_document
 
     source = "stdin" if args.file == "-" else args.file
+    cap = int(args.max_size_mb * 1024 * 1024)
     try:
-        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        raw = _read_capped(args.file, cap)
     except OSError as exc:
         raise SessionStoreError(f"cannot read {source}: {exc.strerror or exc}", "check the path") from exc
+    if raw is None:
+        raise SessionStoreError(f"cannot import {source}: it is larger than {args.max_size_mb:g} MiB",
+                                "pass --max-size-mb with a larger limit if the file is a real export")
     new = load_document(raw, source)  # everything is checked before the database is even opened
     with _open() as store:
         session = store.import_session(new)
@@ -220,6 +229,28 @@ def _import(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _read_capped(file: str, cap: int) -> bytes | None:
+    """The bytes of `file` (or stdin for "-"), or None when there are more than `cap` (a file is not read)."""
+    if file == "-":
+        raw = sys.stdin.buffer.read(cap + 1)
+    else:
+        with Path(file).open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size > cap:
+                return None
+            raw = handle.read(cap + 1)
+    return None if len(raw) > cap else raw
+
+
+def _positive_mib(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of MiB") from None
+    if not 0 < value < 1e9:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of MiB")
+    return value
 
 
 def _rename(args: argparse.Namespace) -> int:

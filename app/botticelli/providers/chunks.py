@@ -23,11 +23,62 @@ from botticelli.providers.types import (
 )
 
 
+def content_text(content: Any) -> str:
+    """A message's `content` as text: a string, or the text parts of an OpenAI content-parts list; else ""."""
+    if type(content) is str:
+        return content
+    if type(content) is not list:
+        return ""
+    texts = []
+    for part in content:
+        if type(part) is str:
+            texts.append(part)
+        elif type(part) is dict and part.get("type", "text") == "text" and type(part.get("text")) is str:
+            texts.append(part["text"])
+    return "".join(texts)
+
+
+def text_or_none(value: Any) -> str | None:
+    """`value` if it is a non-empty string (an id, a name, a finish reason), else None."""
+    return value if type(value) is str and value else None
+
+
+TOOL_CALL_CHARS = 256
+"""What one more tool call counts against an answer's size cap, whatever it holds (it costs memory too)."""
+
+
+class TextBuffer:
+    """Append-only text kept as a few large strings: millions of tiny deltas do not cost an object each."""
+
+    __slots__ = ("_blocks", "_parts")
+    BLOCK = 4096  # deltas joined into one string at a time
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._blocks: list[str] = []
+
+    def append(self, piece: str) -> None:
+        parts = self._parts
+        parts.append(piece)
+        if len(parts) >= self.BLOCK:
+            self._blocks.append("".join(parts))
+            parts.clear()
+
+    def __bool__(self) -> bool:
+        return bool(self._parts or self._blocks)
+
+    def text(self) -> str:
+        whole = "".join(self._blocks) + "".join(self._parts)
+        self._blocks = [whole] if whole else []
+        self._parts.clear()
+        return whole
+
+
 @dataclass
 class _ToolCallParts:
     id: str | None = None
     name: str | None = None
-    arguments: list[str] = field(default_factory=list)
+    arguments: TextBuffer = field(default_factory=TextBuffer)
 
 
 class ChunkReader:
@@ -35,8 +86,10 @@ class ChunkReader:
 
     def __init__(self, provider: str | None = None) -> None:
         self.provider = provider
-        self.text_parts: list[str] = []
-        self.reasoning_parts: list[str] = []
+        self.text_parts = TextBuffer()
+        self.reasoning_parts = TextBuffer()
+        self.size = 0
+        """Characters received so far: text, reasoning and tool-call arguments (what an answer cap counts)."""
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
         self.model: str | None = None
@@ -45,16 +98,16 @@ class ChunkReader:
 
     @property
     def text(self) -> str:
-        return "".join(self.text_parts)
+        return self.text_parts.text()
 
     @property
     def reasoning(self) -> str:
-        return "".join(self.reasoning_parts)
+        return self.reasoning_parts.text()
 
     @property
     def tool_calls(self) -> list[ToolCall]:
         return [
-            ToolCall(index=i, id=p.id, name=p.name, arguments="".join(p.arguments))
+            ToolCall(index=i, id=p.id, name=p.name, arguments=p.arguments.text())
             for i, p in sorted(self._tools.items())
         ]
 
@@ -72,8 +125,8 @@ class ChunkReader:
             raise classify_inband_error(x_groq["error"], provider=self.provider)
         if self.model is None and isinstance(chunk.get("model"), str):
             self.model = chunk["model"]
-        if self.id is None and chunk.get("id"):
-            self.id = str(chunk["id"])
+        if self.id is None:
+            self.id = text_or_none(chunk.get("id"))
 
         events: list[StreamEvent] = []
         choices = chunk.get("choices")
@@ -87,13 +140,14 @@ class ChunkReader:
                         # the common case: {"content": "..."} or {"role": ..., "content": ...}
                         if content:
                             self.text_parts.append(content)
+                            self.size += len(content)
                             events.append(ContentDelta(content))
                     else:
                         events.extend(self._read_delta(delta))
                 reason = choice.get("finish_reason")
-                if reason:
-                    self.finish_reason = str(reason)
-                    events.append(Finish(self.finish_reason))
+                if reason and type(reason) is str:
+                    self.finish_reason = reason
+                    events.append(Finish(reason))
 
         raw_usage = chunk.get("usage")
         if raw_usage is None and x_groq is not None and isinstance(x_groq, dict):
@@ -111,10 +165,12 @@ class ChunkReader:
             reasoning = delta.get("reasoning_content")
         if isinstance(reasoning, str) and reasoning:
             self.reasoning_parts.append(reasoning)
+            self.size += len(reasoning)
             events.append(ReasoningDelta(reasoning))
-        content = delta.get("content")
-        if isinstance(content, str) and content:
+        content = content_text(delta.get("content"))
+        if content:
             self.text_parts.append(content)
+            self.size += len(content)
             events.append(ContentDelta(content))
         tool_calls = delta.get("tool_calls")
         if isinstance(tool_calls, list):
@@ -125,16 +181,20 @@ class ChunkReader:
 
     def add_tool_call(self, call: ToolCall) -> None:
         """A complete tool call from elsewhere (a non-streamed answer replayed as a stream)."""
-        self._tools[call.index] = _ToolCallParts(id=call.id, name=call.name, arguments=[call.arguments])
+        parts = self._tools[call.index] = _ToolCallParts(id=call.id, name=call.name)
+        parts.arguments.append(call.arguments)
 
     def _read_tool_call(self, call: dict[str, Any]) -> None:
         index = call.get("index", 0)
-        parts = self._tools.setdefault(index if isinstance(index, int) else 0, _ToolCallParts())
-        if call.get("id"):
-            parts.id = str(call["id"])
+        index = index if type(index) is int else 0
+        parts = self._tools.get(index)
+        if parts is None:
+            parts = self._tools[index] = _ToolCallParts()
+            self.size += TOOL_CALL_CHARS
+        parts.id = text_or_none(call.get("id")) or parts.id
         function = call.get("function")
         if isinstance(function, dict):
-            if function.get("name"):
-                parts.name = str(function["name"])
+            parts.name = text_or_none(function.get("name")) or parts.name
             if isinstance(function.get("arguments"), str):
                 parts.arguments.append(function["arguments"])
+                self.size += len(function["arguments"])

@@ -25,10 +25,14 @@ from botticelli.providers.errors import (
 )
 from botticelli.providers.ratelimit import parse_retry_after, retry_after_from_message
 from botticelli.safety import strip_escapes
+from botticelli.untrusted_json import loads as json_loads
+from botticelli.untrusted_json import replace_surrogates
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 MAX_MESSAGE = 400
+CONTEXT_CODES = frozenset({"context_length_exceeded", "exceed_context_size_error"})
+"""The code (OpenAI, Groq) or type (llama.cpp) of "the conversation is too long for this model"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +47,7 @@ class ErrorBody:
 
 def _clip(text: str) -> str:
     """The provider's text as one terminal-safe line (it is printed and stored as is): escapes stripped."""
-    text = _SPACE.sub(" ", strip_escapes(text)).strip()
+    text = _SPACE.sub(" ", strip_escapes(replace_surrogates(text))).strip()
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
@@ -53,7 +57,7 @@ def parse_error_body(body: bytes | str, content_type: str = "") -> ErrorBody:
     data: Any = None
     if text.strip().startswith(("{", "[")):
         try:
-            data = json.loads(text)
+            data = json_loads(text)
         except ValueError:
             data = None
     if isinstance(data, dict):
@@ -96,6 +100,8 @@ def classify_http_error(
 ) -> ProviderError:
     """The error-family member for an HTTP error response."""
     parsed = parse_error_body(body, headers.get("content-type", ""))
+    if parsed.code == str(status):  # llama.cpp's {"code": 400}: the status again, not a code
+        parsed = ErrorBody(parsed.message, None, parsed.type, parsed.param)
     code = parsed.code or (parsed.type if parsed.type in {"tokens", "requests"} else None)
     common: dict[str, Any] = {
         "provider": provider,
@@ -134,7 +140,8 @@ def classify_http_error(
         return RateLimitError(message, retry_after_s=retry, hint=hint, **common)
     if status == 400 and parsed.code == "model_not_supported":
         return ModelNotFoundError(message, **common)
-    if parsed.code == "context_length_exceeded" or "context length" in lowered or "reduce the length" in lowered:
+    if (parsed.code in CONTEXT_CODES or parsed.type in CONTEXT_CODES
+            or "context length" in lowered or "reduce the length" in lowered):
         return InvalidRequestError(
             message, hint="the conversation is too long for this model; start a new chat or shorten it", **common
         )

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from botticelli import __version__
-from botticelli.providers.chunks import ChunkReader
+from botticelli.providers.chunks import ChunkReader, content_text, text_or_none
 from botticelli.providers.classify import classify_http_error, classify_inband_error
 from botticelli.providers.errors import NetworkError, ProtocolError, ProviderError, RateLimitError
 from botticelli.providers.models import parse_models
@@ -30,7 +30,7 @@ from botticelli.providers.ratelimit import (
     parse_rate_limit_headers,
     parse_retry_after,
 )
-from botticelli.providers.sse import iter_sse
+from botticelli.providers.sse import EventTooLarge, iter_sse
 from botticelli.providers.types import (
     ChatRequest,
     ChatResponse,
@@ -46,6 +46,8 @@ from botticelli.providers.types import (
 )
 from botticelli.safety import RedactingFilter
 from botticelli.stats import SpeedFigures, SpeedMeter, TokenRatios
+from botticelli.untrusted_json import loads as json_loads
+from botticelli.untrusted_json import replace_surrogates
 
 log = logging.getLogger("botticelli.providers")
 
@@ -53,6 +55,12 @@ RetryHook = Callable[[float, int, int], None]
 """`on_retry(wait_s, attempt, of)`: a retry is scheduled after `wait_s`; it will be attempt `attempt` of `of`."""
 RETRY_STATUSES = frozenset({408, 409, 429, 498})
 DRAIN_AFTER_DONE_S = 0.25
+MAX_ERROR_BODY = 1024 * 1024
+"""Bytes of an error body read; the rest is discarded unread (the connection is closed)."""
+DEFAULT_MAX_ANSWER_CHARS = 16 * 1024 * 1024
+"""An answer (text, reasoning and tool-call arguments) longer than this ends with "answer too large"."""
+DEFAULT_TOTAL_TIMEOUT_S = 600.0
+"""The longest one request may take, from sending to the last byte, however the server trickles bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +115,12 @@ class OpenAICompatibleClient:
         key_hint: str | None = None,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS,
+        total_timeout_s: float = DEFAULT_TOTAL_TIMEOUT_S,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.max_answer_chars = max_answer_chars
+        self.total_timeout_s = total_timeout_s
         self.provider = provider
         self.retry = retry or RetryPolicy()
         self.pacer = pacer
@@ -151,9 +163,11 @@ class OpenAICompatibleClient:
 
     async def generate(self, request: ChatRequest) -> ChatResponse:
         """A whole answer in one response (no streaming)."""
-        response, _ = await self.send("POST", "/chat/completions", json_body=request.to_body(stream=False))
+        deadline = self.deadline()
+        response, _ = await self.send("POST", "/chat/completions", json_body=request.to_body(stream=False),
+                                       deadline=deadline)
         try:
-            payload = await self.read_json(response)
+            payload = await self.read_json(response, deadline)
         finally:
             await response.aclose()
         try:
@@ -167,22 +181,48 @@ class OpenAICompatibleClient:
 
     async def list_models(self) -> list[ModelInfo]:
         """Every model `GET /models` lists (see `models.chat_models` to keep the chat ones)."""
-        response, _ = await self.send("GET", "/models")
+        deadline = self.deadline()
+        response, _ = await self.send("GET", "/models", deadline=deadline)
         try:
-            payload = await self.read_json(response)
+            payload = await self.read_json(response, deadline)
         finally:
             await response.aclose()
         return parse_models(payload)
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
-    async def read_json(self, response: httpx.Response) -> Any:
+    def deadline(self) -> float:
+        """The event-loop time by which a request starting now must be done (`total_timeout_s`)."""
+        return asyncio.get_running_loop().time() + self.total_timeout_s
+
+    def total_timeout_error(self, code: str = "total_timeout") -> NetworkError:
+        return NetworkError(
+            f"the answer took longer than {self.total_timeout_s:g}s, the profile's total_timeout_s",
+            provider=self.provider,
+            code=code,
+            hint="the partial answer is kept; raise total_timeout_s for longer answers",
+        )
+
+    def answer_too_large_error(self) -> ProtocolError:
+        return ProtocolError(
+            f"answer too large: over {self.max_answer_chars:,} characters, the profile's max_answer_mb",
+            provider=self.provider,
+            code="answer_too_large",
+            hint="the text so far is kept; ask for a shorter answer or raise max_answer_mb",
+        )
+
+    async def read_json(self, response: httpx.Response, deadline: float) -> Any:
         try:
-            body = await response.aread()
+            async with asyncio.timeout_at(deadline):
+                body, more = await _read_capped(response, self.max_answer_chars + MAX_ERROR_BODY)
+        except TimeoutError as exc:
+            raise self.total_timeout_error() from exc
         except httpx.TransportError as exc:
             raise _network_error(exc, self.provider, response.request.url, self.timeout) from exc
+        if more:
+            raise self.answer_too_large_error()
         try:
-            return json.loads(body)
+            return json_loads(body)
         except ValueError as exc:
             snippet = body[:120].decode("utf-8", "replace")
             raise self.scrub(ProtocolError(f"the response is not JSON: {snippet!r}", provider=self.provider,
@@ -198,9 +238,11 @@ class OpenAICompatibleClient:
         on_attempt: Callable[[], None] | None = None,
         on_retry: RetryHook | None = None,
         estimated_tokens: int = 0,
+        deadline: float | None = None,
     ) -> tuple[httpx.Response, int]:
         """Send with retries until a 2xx response starts; returns it (body unread) and the retries taken.
 
+        All of it, retries and waits included, must end by `deadline` (default: `total_timeout_s` from now).
         `on_attempt()` is called as each attempt goes out; `on_retry(wait_s, attempt, of)` before each wait, with
         the number of the attempt that follows it and the most attempts there can be.
         """
@@ -214,6 +256,21 @@ class OpenAICompatibleClient:
                     code="client_rate_limit",
                     retry_after_s=round(exc.wait_s, 1),
                 ) from exc
+        try:
+            async with asyncio.timeout_at(self.deadline() if deadline is None else deadline):
+                return await self._send_with_retries(method, path, json_body, stream, on_attempt, on_retry)
+        except TimeoutError as exc:
+            raise self.total_timeout_error() from exc
+
+    async def _send_with_retries(
+        self,
+        method: str,
+        path: str,
+        json_body: dict[str, Any] | None,
+        stream: bool,
+        on_attempt: Callable[[], None] | None,
+        on_retry: RetryHook | None,
+    ) -> tuple[httpx.Response, int]:
         headers = {"Accept": "text/event-stream"} if stream else {"Accept": "application/json"}
         url = f"{self.base_url}{path}"
         retries = 0
@@ -254,7 +311,7 @@ class OpenAICompatibleClient:
 
     async def _error_from(self, response: httpx.Response) -> ProviderError:
         try:
-            body = await response.aread()
+            body, _ = await _read_capped(response, MAX_ERROR_BODY)  # the rest is never read
         except httpx.TransportError:
             body = b""
         finally:
@@ -316,6 +373,7 @@ class ChatStream:
         self.rate_limit: RateLimitInfo | None = None
         self.request_id: str | None = None
         self.done = False
+        self.deadline: float | None = None
         self._fallback: ChatResponse | None = None
         self._sse: AsyncIterator[Any] | None = None
 
@@ -331,6 +389,7 @@ class ChatStream:
     async def open(self) -> None:
         prompt_chars = sum(len(m.content) for m in self.request.messages)
         estimate = prompt_chars // 4 + (self.request.max_tokens or 0)
+        self.deadline = self._client.deadline()
         self.response, self.retries = await self._client.send(
             "POST",
             "/chat/completions",
@@ -339,13 +398,14 @@ class ChatStream:
             on_attempt=self.meter.request_sent,
             on_retry=self._on_retry,
             estimated_tokens=estimate,
+            deadline=self.deadline,
         )
         self.rate_limit = parse_rate_limit_headers(self.response.headers)
         self.request_id = self.response.headers.get("x-request-id")
         content_type = self.response.headers.get("content-type", "").lower()
         if "text/event-stream" not in content_type:
             # Some servers ignore `stream: true` and answer with one JSON body.
-            payload = await self._client.read_json(self.response)
+            payload = await self._client.read_json(self.response, self.deadline)
             try:
                 self._fallback = parse_completion(payload, provider=self._client.provider)
             except ProviderError as exc:
@@ -454,9 +514,10 @@ class ChatStream:
 
     async def _read_sse(self, response: httpx.Response) -> AsyncIterator[StreamEvent]:
         client, meter, reader = self._client, self.meter, self.reader
-        provider = client.provider
+        provider, cap = client.provider, client.max_answer_chars
         try:
-            self._sse = iter_sse(response)
+            self._sse = iter_sse(response, deadline=self.deadline, read_timeout_s=client.timeout.read or 0.0,
+                                 max_event_chars=cap + MAX_ERROR_BODY)
             async for event_name, data in self._sse:
                 if event_name == "error":
                     raise classify_inband_error(_loads_or_text(data), provider=provider)
@@ -466,7 +527,7 @@ class ChatStream:
                     self.done = True
                     break
                 try:
-                    chunk = json.loads(data)
+                    chunk = json_loads(data)
                 except ValueError as exc:
                     raise ProtocolError(
                         f"a malformed chunk arrived mid-stream: {data[:80]!r}",
@@ -481,9 +542,15 @@ class ChatStream:
                     elif kind is UsageUpdate:
                         meter.on_usage(event.usage)  # type: ignore[union-attr]
                     yield event
+                if reader.size > cap:
+                    raise client.answer_too_large_error()
         except ProviderError as exc:  # an in-band error or a malformed chunk: provider text, may echo the key
             client.scrub(exc)
             raise
+        except TimeoutError as exc:
+            raise client.total_timeout_error() from exc
+        except EventTooLarge as exc:
+            raise client.answer_too_large_error() from exc
         except httpx.ReadTimeout as exc:
             raise NetworkError(
                 f"the stream stalled: no data for {client.timeout.read:g}s",
@@ -514,11 +581,22 @@ class ChatStream:
             self._client.ratios.learn((self._client.provider, self.request.model), chars, usage.completion_tokens)
 
 
+async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """Up to `limit` bytes of the body, and whether more followed (the rest is left unread)."""
+    body = bytearray()
+    async for piece in response.aiter_bytes():
+        body += piece
+        if len(body) > limit:
+            del body[limit:]
+            return bytes(body), True
+    return bytes(body), False
+
+
 def _loads_or_text(data: str) -> Any:
     try:
-        return json.loads(data)
+        return json_loads(data)
     except ValueError:
-        return data or "the provider reported an error mid-stream"
+        return replace_surrogates(data) or "the provider reported an error mid-stream"
 
 
 def parse_completion(payload: Any, *, provider: str | None = None) -> ChatResponse:
@@ -530,29 +608,39 @@ def parse_completion(payload: Any, *, provider: str | None = None) -> ChatRespon
     choices = payload.get("choices")
     if not isinstance(choices, list):
         raise ProtocolError("the response has no `choices`", provider=provider)
-    message: dict[str, Any] = {}
+    message: Any = {}
     finish = None
     if choices and isinstance(choices[0], dict):
         message = choices[0].get("message") or {}
-        finish = choices[0].get("finish_reason")
+        finish = text_or_none(choices[0].get("finish_reason"))
+    if not isinstance(message, dict):
+        raise ProtocolError(f"the answer's `message` is a {type(message).__name__}, not an object",
+                            provider=provider, code="bad_response")
     reasoning = message.get("reasoning") or message.get("reasoning_content")
+    raw_calls = message.get("tool_calls")
     tool_calls = [
-        ToolCall(
-            index=i,
-            id=call.get("id"),
-            name=(call.get("function") or {}).get("name"),
-            arguments=(call.get("function") or {}).get("arguments") or "",
-        )
-        for i, call in enumerate(message.get("tool_calls") or [])
+        _tool_call(i, call) for i, call in enumerate(raw_calls if isinstance(raw_calls, list) else [])
         if isinstance(call, dict)
     ]
     usage = payload.get("usage")
     return ChatResponse(
-        text=message.get("content") or "",
+        text=content_text(message.get("content")),
         reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
         finish_reason=finish,
         usage=Usage.from_dict(usage) if isinstance(usage, dict) else None,
-        model=payload.get("model"),
-        id=payload.get("id") or None,
+        model=text_or_none(payload.get("model")),
+        id=text_or_none(payload.get("id")),
         tool_calls=tool_calls,
     )
+
+
+def _tool_call(index: int, call: dict[str, Any]) -> ToolCall:
+    """One complete tool call of a non-streamed answer; parts of the wrong type are left out."""
+    function = call.get("function")
+    if not isinstance(function, dict):
+        function = {}
+    arguments = function.get("arguments")
+    if isinstance(arguments, dict | list):  # some servers send the arguments as an object
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return ToolCall(index=index, id=text_or_none(call.get("id")), name=text_or_none(function.get("name")),
+                    arguments=arguments if isinstance(arguments, str) else "")

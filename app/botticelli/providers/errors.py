@@ -1,21 +1,20 @@
-"""One typed error family for everything a provider, the network or a response can do wrong.
+"""The provider errors: everything a provider, the network or a response can do wrong.
 
-Every error carries the facts a caller branches on: the profile (provider) it came from, the HTTP status, the
-provider's own code and message, and, for rate limits, how long to wait. `kind` and `exit_code` follow
-DESIGN.md; `hint` says what the user can do about it.
+An openai-python-like tree under the one root, `botticelli.errors.BotticelliError`. Every error carries the
+facts a caller branches on: the profile (provider) it came from, the HTTP status, the provider's own code and
+message, and, for rate limits, how long to wait. `kind` and `exit_code` follow docs/ARCHITECTURE.md; `hint`
+says what the user can do about it.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
+
+from botticelli.errors import BotticelliError
 
 
-class ProviderError(Exception):
-    """Base of the family. Never raised as such: callers catch it to handle any provider failure."""
-
-    kind: ClassVar[str] = "internal"
-    exit_code: ClassVar[int] = 1
-    default_hint: ClassVar[str] = "see the message above"
+class ProviderError(BotticelliError):
+    """Base of the provider family. Never raised as such: callers catch it to handle any provider failure."""
 
     def __init__(
         self,
@@ -29,21 +28,19 @@ class ProviderError(Exception):
         request_id: str | None = None,
         hint: str | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, hint=hint)
         self.provider = provider
         self.status = status
         self.code = code
         self.error_type = error_type
         self.retry_after_s = retry_after_s
         self.request_id = request_id
-        self._hint = hint
         self.rate_limit: Any = None  # the RateLimitInfo of the response that carried the error, if any
         self.retries = 0  # retries taken before giving up
 
     @property
-    def hint(self) -> str:
-        return self._hint or self.default_hint
+    def source(self) -> str:
+        return self.provider or self.area
 
     def summary(self) -> str:
         """What happened, in one line: status, code and the provider's message."""
@@ -55,14 +52,8 @@ class ProviderError(Exception):
         head = " ".join(parts)
         return f"{head}: {self.message}" if head else self.message
 
-    def one_line(self) -> str:
-        """`error: <profile>: <what happened> (<what to do>)` as DESIGN.md prescribes."""
-        who = self.provider or "botticelli"
-        text = " ".join(self.summary().split())
-        return f"error: {who}: {text} ({self.hint})"
-
     def to_dict(self) -> dict[str, Any]:
-        """The DESIGN.md `error` object."""
+        """The `error` object of docs/ARCHITECTURE.md."""
         return {
             "kind": self.kind,
             "status": self.status,

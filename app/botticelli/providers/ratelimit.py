@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from botticelli.providers.types import RateLimitInfo
+from botticelli.providers.types import RateLimitInfo, server_count, server_number
 
 _GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|h|m|s)")
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -29,31 +29,39 @@ def parse_go_duration(text: str | None) -> float | None:
     value = text.strip()
     if not value:
         return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
+    number = _float(value)
+    if number is not None:
+        return server_number(number)
     parts = _GO_DURATION_PART.findall(value)
     if not parts or "".join(n + u for n, u in parts) != value:
         return None
-    return round(sum(float(number) * _GO_UNITS[unit] for number, unit in parts), 9)
+    return server_number(round(sum(float(number) * _GO_UNITS[unit] for number, unit in parts), 9))
+
+
+def _float(text: str | None) -> float | None:
+    """`text` as a float, or None (a header is untrusted text)."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait, from `retry-after-ms` or `retry-after` (seconds or HTTP date)."""
+    """Seconds to wait, from `retry-after-ms` or `retry-after` (seconds or HTTP date); nonsense (negative,
+    infinite, NaN) is treated as absent."""
     raw_ms = headers.get("retry-after-ms")
     if raw_ms:
-        try:
-            return max(0.0, float(raw_ms) / 1000)
-        except ValueError:
-            pass
+        ms = server_number(_float(raw_ms))
+        if ms is not None:
+            return ms / 1000
     raw = headers.get("retry-after")
     if not raw:
         return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
+    seconds = _float(raw)
+    if seconds is not None:
+        return server_number(seconds)  # a number, even a nonsense one, is not a date
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError):
@@ -69,13 +77,7 @@ def retry_after_from_message(message: str) -> float | None:
 
 
 def _int(headers: Mapping[str, str], name: str) -> int | None:
-    raw = headers.get(name)
-    if raw is None:
-        return None
-    try:
-        return int(float(raw))
-    except ValueError:
-        return None
+    return server_count(_float(headers.get(name)))
 
 
 def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitInfo | None:

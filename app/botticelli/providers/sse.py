@@ -5,26 +5,61 @@ incrementally (a character split across network chunks is joined), strips one sp
 multi-line `data:` fields with `\\n`, ignores comments (`: ping`), `id:` and `retry:`, and does not dispatch an
 event left unfinished at EOF. It yields `(event, data)` pairs; `event` is None for plain data events. It keeps
 only what a chat client needs, so it does less work per event than a general SSE library.
+
+A `deadline` (event-loop time) ends the body with TimeoutError however the server trickles bytes: keep-alive
+comments do not extend it. An event (or a line) larger than `max_event_chars` raises EventTooLarge, so a server
+that never ends a line cannot fill the memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 from httpx_sse._decoders import SSELineDecoder
 
+MAX_EVENT_CHARS = 64 * 1024 * 1024
 
-async def iter_sse(response: httpx.Response) -> AsyncIterator[tuple[str | None, str]]:
-    """The events of an SSE response body, as `(event name or None, data)`."""
+
+class EventTooLarge(ValueError):
+    """One SSE event (or one line) is larger than the reader accepts."""
+
+
+async def iter_sse(
+    response: httpx.Response,
+    *,
+    deadline: float | None = None,
+    read_timeout_s: float = 0.0,
+    max_event_chars: int = MAX_EVENT_CHARS,
+) -> AsyncIterator[tuple[str | None, str]]:
+    """The events of an SSE response body, as `(event name or None, data)`.
+
+    Past `deadline` it raises TimeoutError. While more than `read_timeout_s` (the transport's own bound on one
+    read) remains, a read cannot overrun the deadline, so the timer is only armed near the end: free per chunk.
+    """
     decoder = SSELineDecoder()
     event: str | None = None
     data: list[str] = []
-    async for text in response.aiter_text():
+    held = 0  # characters buffered for the event being read: unfinished line plus its data lines so far
+    texts = response.aiter_text()
+    loop = asyncio.get_running_loop()
+    while True:
+        if deadline is None or deadline - loop.time() > read_timeout_s:
+            text = await anext(texts, None)
+        else:
+            async with asyncio.timeout_at(deadline):
+                text = await anext(texts, None)
+        if text is None:
+            break
+        held += len(text)
+        if held > max_event_chars:
+            raise EventTooLarge(f"an event is larger than {max_event_chars:,} characters")
         for line in decoder.decode(text):
             if line.startswith("data:"):
                 data.append(line[6:] if line.startswith("data: ") else line[5:])
             elif not line:
+                held = len(text)  # what is left of this piece, at most
                 if data or event is not None:
                     yield event, "\n".join(data)
                     event, data = None, []

@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def server_number(value: Any) -> float | None:
+    """A number a server sent, if it is a finite, non-negative int or float (not a bool); otherwise None.
+
+    Usage counts, timings and rate-limit figures are untrusted: `1e400` (inf), NaN, -5 or "12" mean "absent".
+    """
+    if type(value) is int:
+        return float(value) if value >= 0 else None
+    if type(value) is float and math.isfinite(value) and value >= 0:
+        return value
+    return None
+
+
+def server_count(value: Any) -> int | None:
+    """A count a server sent (see `server_number`), as an int; a huge int is kept exact, inf is absent."""
+    if type(value) is int:
+        return value if value >= 0 else None
+    number = server_number(value)
+    return int(number) if number is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +81,13 @@ class Usage:
         timing = time_info or {}
 
         def num(key: str) -> float | None:
-            value = data.get(key, timing.get(key))
-            return float(value) if isinstance(value, int | float) else None
-
-        def count(value: Any) -> int | None:
-            return int(value) if isinstance(value, int | float) else None
+            return server_number(data.get(key, timing.get(key)))
 
         return cls(
-            prompt_tokens=count(data.get("prompt_tokens")),
-            completion_tokens=count(data.get("completion_tokens")),
-            total_tokens=count(data.get("total_tokens")),
-            reasoning_tokens=count(details.get("reasoning_tokens")) if isinstance(details, dict) else None,
+            prompt_tokens=server_count(data.get("prompt_tokens")),
+            completion_tokens=server_count(data.get("completion_tokens")),
+            total_tokens=server_count(data.get("total_tokens")),
+            reasoning_tokens=server_count(details.get("reasoning_tokens")) if isinstance(details, dict) else None,
             queue_time=num("queue_time"),
             prompt_time=num("prompt_time"),
             completion_time=num("completion_time"),
@@ -78,7 +95,7 @@ class Usage:
         )
 
     def to_dict(self) -> dict[str, int | None]:
-        """The DESIGN.md `usage` object."""
+        """The docs/ARCHITECTURE.md `usage` object."""
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -164,7 +181,7 @@ class RateLimitInfo:
         return all(getattr(self, name) is None for name in self.__slots__)
 
     def to_dict(self) -> dict[str, float | int | None]:
-        """The DESIGN.md `rate_limit` object."""
+        """The docs/ARCHITECTURE.md `rate_limit` object."""
         return {
             "remaining_requests": self.remaining_requests,
             "remaining_tokens": self.remaining_tokens,

@@ -1,23 +1,20 @@
-"""What can go wrong with the session store, each with a one-line message and a fix (DESIGN.md format)."""
+"""What can go wrong with the session store, each with a one-line message and a fix (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
+from botticelli.errors import BotticelliError
 
-class SessionStoreError(Exception):
+
+class SessionStoreError(BotticelliError):
     """A session store problem the user can act on. Exit code 2 unless a subclass says otherwise."""
 
-    exit_code: int = 2
+    kind = "session"
+    exit_code = 2
+    area = "sessions"
 
     def __init__(self, message: str, hint: str, *, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+        super().__init__(message, hint=hint)
         self.problems = problems or []
-
-    def one_line(self) -> str:
-        """`error: sessions: <what happened> (<what to do>)`."""
-        text = " ".join(self.message.split())
-        return f"error: sessions: {text} ({self.hint})"
 
 
 class SessionNotFoundError(SessionStoreError):

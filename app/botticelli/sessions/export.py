@@ -1,9 +1,9 @@
 """Session export (lossless JSON, Markdown for people, the plain OpenAI messages list) and import validation.
 
-The JSON document is DESIGN.md's `botticelli.session` version 1. Its optional `params` object (the session's
-sampling parameters: `temperature`, `max_tokens`) is written only when the session has some, so files without it
-(older exports) still import. Import checks the whole document before anything is written and reports every
-problem with its place (`messages[3].role: ...`, `params.temperature: ...`).
+The JSON document is the `botticelli.session` version 1 of docs/ARCHITECTURE.md. Its optional `params` object
+(the session's sampling parameters: `temperature`, `max_tokens`) is written only when the session has some, so
+files without it (older exports) still import. Import checks the whole document before anything is written and
+reports every problem with its place (`messages[3].role: ...`, `params.temperature: ...`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from botticelli import untrusted_json
 from botticelli.sessions.errors import SessionImportError
 from botticelli.sessions.models import (
     ROLES,
@@ -139,7 +140,9 @@ def load_document(raw: bytes, source: str) -> NewSession:
             f"cannot import {source}: not UTF-8 text (byte {exc.start})", "is it a botticelli session export?"
         ) from exc
     try:
-        data = json.loads(text)
+        data = untrusted_json.loads(text)
+    except untrusted_json.TooDeepError as exc:
+        raise SessionImportError(f"cannot import {source}: the JSON is nested too deeply to read", FIX_FILE) from exc
     except json.JSONDecodeError as exc:
         raise SessionImportError(
             f"cannot import {source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",

@@ -31,7 +31,7 @@ class Session:
         return self.title or "(untitled)"
 
     def to_dict(self) -> dict[str, Any]:
-        """The DESIGN.md `sessions list --json` item."""
+        """The docs/ARCHITECTURE.md `sessions list --json` item."""
         return {
             "id": self.id,
             "title": self.title,
@@ -115,7 +115,7 @@ class SearchHit:
     spans: list[tuple[int, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The DESIGN.md `sessions search --json` item."""
+        """The docs/ARCHITECTURE.md `sessions search --json` item."""
         return {"session_id": self.session_id, "title": self.title, "role": self.role, "snippet": self.snippet}
 
 

@@ -27,7 +27,7 @@ def stats_line(message: Message) -> str:
 
 
 def error_text(error: dict[str, Any]) -> str:
-    """`rate_limit HTTP 429 rate_limit_exceeded: Rate limit reached ...` from a DESIGN.md error object."""
+    """`rate_limit HTTP 429 rate_limit_exceeded: Rate limit reached ...` from a docs/ARCHITECTURE.md error object."""
     head = [str(error.get("kind") or "error")]
     if error.get("status") is not None:
         head.append(f"HTTP {error['status']}")

@@ -14,7 +14,7 @@ import math
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -208,7 +208,7 @@ class SessionStore:
         """Store one whole message now (e.g. the user's prompt when it is sent); returns its id.
 
         `fields`: reasoning, profile, model, finish_reason, stats (dict or an object with `to_dict()`),
-        error (the DESIGN.md error dict, or a `ProviderError`), created_at.
+        error (the docs/ARCHITECTURE.md error dict, or a `ProviderError`), created_at.
         """
         unknown = set(fields) - MESSAGE_FIELDS
         if unknown:
@@ -255,7 +255,7 @@ class SessionStore:
         error: Any = None,
     ) -> None:
         """Write the final answer with how it ended (`stop`, `length`, `cancelled`, `error`, ...), its speed
-        figures (the DESIGN.md `stats` dict or a `SpeedFigures`) and error (dict or `ProviderError`)."""
+        figures (the docs/ARCHITECTURE.md `stats` dict or a `SpeedFigures`) and error (dict or `ProviderError`)."""
         if not finish_reason:
             raise ValueError("finish_reason must be a non-empty string such as 'stop' or 'cancelled'")
         with self._write() as conn:
@@ -407,6 +407,13 @@ class SessionStore:
             )
             for row in rows
         ]
+
+    def select(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of one read-only `SELECT` (the speed history's aggregate queries); store errors translated."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise ValueError("select() runs SELECT statements only")
+        with self._read() as conn:
+            return conn.execute(sql, tuple(params)).fetchall()
 
     # plumbing
 

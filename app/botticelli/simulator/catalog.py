@@ -7,9 +7,12 @@ OpenAI's minimal `id/object/created/owned_by`.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botticelli.simulator.settings import ModelSpeed, SimModel, SimSettings
+from botticelli.simulator.specs import ModelSpeed, SimModel
+
+if TYPE_CHECKING:  # the settings hold the catalogue; the bodies below only read them
+    from botticelli.simulator.settings import SimSettings
 
 _DEMO_CREATED = 1767225600  # 2026-01-01
 

@@ -3,49 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import dataclass, field
 
-FLAVORS: tuple[str, ...] = ("groq", "huggingface", "openai")
+from botticelli.simulator.catalog import builtin_models
+from botticelli.simulator.specs import FLAVORS, ModelSpeed, SimModel
 
-
-@dataclass(frozen=True, slots=True)
-class ModelSpeed:
-    """Decode rate in tokens per second (0 or inf: as fast as possible) and time to first token."""
-
-    tps: float
-    ttft_s: float
-
-    def __post_init__(self) -> None:
-        if math.isnan(self.tps) or self.tps < 0:
-            raise ValueError(f"tps must be >= 0 (0 = unpaced), not {self.tps}")
-        if math.isnan(self.ttft_s) or self.ttft_s < 0 or math.isinf(self.ttft_s):
-            raise ValueError(f"ttft must be a finite number of seconds >= 0, not {self.ttft_s}")
-
-    @property
-    def interval_s(self) -> float:
-        """Seconds between two tokens; 0 when unpaced."""
-        return 0.0 if self.tps == 0 or math.isinf(self.tps) else 1.0 / self.tps
-
-
-@dataclass(frozen=True, slots=True)
-class SimModel:
-    """One entry of the `/models` list, with what the simulator needs to serve it."""
-
-    id: str
-    owned_by: str
-    created: int
-    name: str = ""
-    context_window: int = 131072
-    max_completion_tokens: int = 32768
-    input_modalities: tuple[str, ...] = ("text",)
-    output_modalities: tuple[str, ...] = ("text",)
-    supported_features: tuple[str, ...] = ()
-    active: bool = True
-    reasoning: bool = False
-    speed: ModelSpeed | None = None
-    served_as: str | None = None  # the id echoed in responses (OpenAI returns the dated snapshot)
-    hf_providers: tuple[str, ...] = ()
+__all__ = ["FLAVORS", "ModelSpeed", "SimModel", "SimSettings"]
 
 
 @dataclass(slots=True)
@@ -78,8 +41,6 @@ class SimSettings:
         """The models `/models` lists."""
         if self.models is not None:
             return self.models
-        from botticelli.simulator.catalog import builtin_models
-
         return builtin_models(self.flavor)
 
     def model(self, model_id: str) -> SimModel | None:

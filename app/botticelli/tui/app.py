@@ -6,7 +6,6 @@ import gc
 import sys
 from collections.abc import Iterable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -16,11 +15,12 @@ from textual.screen import Screen
 
 from botticelli.chat.meters import SteppedMeter
 from botticelli.chat.network import NetworkThread
-from botticelli.chat.pool import ClientFactory, ClientPool, ModelCatalog, has_key
+from botticelli.chat.pool import ClientFactory, ClientPool, ModelCatalog
 from botticelli.chat.recording import SessionKeeper
-from botticelli.config import Config, ConfigError, load_config
+from botticelli.config import Config, ConfigError, has_key, load_config
 from botticelli.safety import strip_escapes
 from botticelli.targets import Target, resolve_target
+from botticelli.tui import APP_CSS
 from botticelli.tui.commands import CHAT_ACTIONS, ModelCommands
 from botticelli.tui.screens.chat import ChatScreen
 from botticelli.tui.screens.help import INPUT_NOTES, PALETTE_NOTES, PICKER_NOTES, HelpScreen, Section, binding_rows
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 class BotticelliApp(App[int]):
     """Chat with any OpenAI-compatible provider, with live speed figures."""
 
-    CSS_PATH = Path(__file__).with_name("botticelli.tcss")  # absolute, so subclasses elsewhere find it too
+    CSS_PATH = APP_CSS  # absolute, so subclasses elsewhere find it too
     TITLE = "Botticelli"
     COMMANDS = App.COMMANDS | {ModelCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -42,6 +42,7 @@ class BotticelliApp(App[int]):
         Binding("f1", "help", "Help", tooltip="This help: every key"),
         Binding("question_mark", "help", "Help", show=False, tooltip="Help (when the input is not focused)"),
         Binding("ctrl+t", "change_theme", "Theme", tooltip="Choose a colour theme"),
+        Binding("f3", "open_speed", "Speed", tooltip="Speed history: every measured answer per target, charted"),
     ]
 
     def __init__(
@@ -198,6 +199,15 @@ class BotticelliApp(App[int]):
         targets = None if current.label in DEFAULT_TARGETS else [current]
         prompt = chat.prompt_input.text.strip() or (chat.exchanges[-1].prompt if chat.exchanges else None)
         open_race(self, targets, prompt)
+
+    # -- speed history ---------------------------------------------------------------------------------------
+
+    def action_open_speed(self) -> None:
+        """Open the Speed screen (speed history per target, with charts)."""
+        from botticelli.tui.screens.speed import SpeedScreen
+
+        if not isinstance(self.screen, SpeedScreen):
+            self.push_screen(SpeedScreen())
 
     # -- palette and help ------------------------------------------------------------------------------------
 

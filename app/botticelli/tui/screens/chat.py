@@ -19,10 +19,10 @@ from textual.widgets import Static
 from botticelli.chat import events as ev
 from botticelli.chat.conversation import ChatSettings, Conversation, Exchange
 from botticelli.chat.network import NetworkThread, TurnFeed
-from botticelli.chat.pool import ClientPool, ModelCatalog, has_key
+from botticelli.chat.pool import ClientPool, ModelCatalog
 from botticelli.chat.recording import SessionKeeper, TranscriptEntry, answer_footer
 from botticelli.chat.turn import Turn
-from botticelli.config import Config
+from botticelli.config import Config, has_key
 from botticelli.providers.errors import ProviderError
 from botticelli.safety import EscapeStripper, strip_escapes
 from botticelli.stats import SpeedMeter

@@ -39,8 +39,7 @@ from botticelli.bench.runner import (
     measuring_client,
 )
 from botticelli.bench.summary import TargetSummary
-from botticelli.chat.pool import has_key
-from botticelli.config import Config, Profile
+from botticelli.config import Config, Profile, has_key
 from botticelli.providers.types import StreamEvent
 from botticelli.sessions import SessionStoreError
 from botticelli.stats import SpeedFigures
@@ -85,22 +84,7 @@ class RaceScreen(Screen[None]):
     """Race one prompt against 2–4 targets, live, then compare them in a table and bars."""
 
     AUTO_FOCUS = "#race-prompt"
-    DEFAULT_CSS = """
-    RaceScreen { layout: vertical; }
-    RaceScreen #race-setup { height: auto; max-height: 10; padding: 0 1; }
-    RaceScreen #race-setup.-hidden { display: none; }
-    RaceScreen #race-targets { width: 46; height: 9; border: round $primary 40%; }
-    RaceScreen #race-targets:focus { border: round $accent; }
-    RaceScreen #race-controls { width: 1fr; height: auto; padding: 0 0 0 1; }
-    RaceScreen #race-prompt { width: 1fr; }
-    RaceScreen #race-buttons { height: 3; width: 1fr; }
-    RaceScreen #race-buttons > Button { margin: 0 1 0 0; min-width: 10; }
-    RaceScreen #race-buttons > Label { height: 3; content-align: left middle; padding: 0 1 0 1; }
-    RaceScreen #race-repeat { width: 8; }
-    RaceScreen #race-status { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
-    RaceScreen #race-columns { height: 1fr; min-height: 6; padding: 0 0 0 1; }
-    RaceScreen #race-placeholder { width: 1fr; height: 1fr; content-align: center middle; color: $text-muted; }
-    """
+    CSS_PATH = Path(__file__).with_name("race.tcss")  # also styles RaceColumn and RaceSummary
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "race", "Race", priority=True, tooltip="Send the prompt to every chosen target once"),
         Binding("ctrl+g", "repeat", "Repeat ×N", priority=True,

@@ -232,22 +232,6 @@ class ChatLog(ScrollView, can_focus=True):
         "chat-log--reasoning",
     }
 
-    DEFAULT_CSS = """
-    ChatLog {
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        overflow-y: scroll;
-        scrollbar-size-vertical: 1;
-        & > .chat-log--user { color: $accent; background: $boost; }
-        & > .chat-log--assistant { color: $primary; }
-        & > .chat-log--system { color: $warning; }
-        & > .chat-log--error { color: $error; }
-        & > .chat-log--footer { color: $text-muted; }
-        & > .chat-log--error-text { color: $text-error; }
-        & > .chat-log--reasoning { color: $text-muted; text-style: italic; }
-    }
-    """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)

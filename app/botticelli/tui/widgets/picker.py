@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from botticelli.chat.pool import ModelList, has_key
-from botticelli.config import Profile
+from botticelli.chat.pool import ModelList
+from botticelli.config import Profile, has_key
 from botticelli.safety import strip_escapes
 from botticelli.tui.deferred import after_first_frame
 

@@ -53,21 +53,6 @@ def stats_content(figures: SpeedFigures | None, *, final: bool) -> Content:
 class RaceColumn(Vertical):
     """A target's lane: header (name, state), stats line, and the current run's answer."""
 
-    DEFAULT_CSS = """
-    RaceColumn {
-        width: 1fr;
-        height: 1fr;
-        border: round $primary 50%;
-        padding: 0 1;
-        margin: 0 1 0 0;
-    }
-    RaceColumn.-winner { border: round $success; }
-    RaceColumn.-failed { border: round $error 70%; }
-    RaceColumn > .race-column--stats { height: auto; max-height: 2; }
-    RaceColumn > VerticalScroll { height: 1fr; scrollbar-size-vertical: 1; }
-    RaceColumn .race-column--body { width: 1fr; height: auto; min-height: 100%; }
-    RaceColumn .race-column--body.-error { color: $error; }
-    """
 
     def __init__(self, target: Target, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -45,9 +45,6 @@ class BarRow:
 class RaceBars(Widget):
     """Two bar groups, decode tok/s (longer is faster) and TTFT (shorter is faster), one row per target."""
 
-    DEFAULT_CSS = """
-    RaceBars { height: auto; width: 1fr; padding: 0 1; }
-    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -148,12 +145,6 @@ def _extreme(summaries: Sequence[TargetSummary], figure: str, highest: bool) -> 
 class RaceSummary(Vertical):
     """Shown when a race ends: caption, table and bars."""
 
-    DEFAULT_CSS = """
-    RaceSummary { height: auto; max-height: 60%; padding: 0 1; border-top: solid $primary 40%; }
-    RaceSummary.-hidden { display: none; }
-    RaceSummary > #race-caption { height: auto; color: $text-muted; }
-    RaceSummary > DataTable { height: auto; max-height: 8; margin: 0 0 1 0; }
-    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="-hidden")

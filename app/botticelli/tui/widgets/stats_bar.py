@@ -37,17 +37,6 @@ STATE_STYLES: dict[str, str] = {
 class StatsBar(Static):
     """One line: `profile·model │ state │ TTFT │ tok/s │ tokens │ elapsed │ server │ queue │ rate limits`."""
 
-    DEFAULT_CSS = """
-    StatsBar {
-        height: auto;
-        max-height: 2;
-        padding: 0 1;
-        background: $panel;
-        color: $text;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("", id=id, classes=classes, markup=False)

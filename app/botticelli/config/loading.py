@@ -1,7 +1,6 @@
-"""The configuration API: built-in profiles merged with `config.toml`, loading, saving and targets.
+"""Loading and saving `config.toml`: built-in profiles merged with the file, and the default profile.
 
-`load_config` never writes the file; `save_config` writes it atomically with mode 0600. Everything other code
-needs about profiles and keys is importable from here.
+`load_config` never writes the file; `save_config` writes it atomically with mode 0600.
 """
 
 from __future__ import annotations
@@ -17,7 +16,10 @@ from typing import Any
 import tomli_w
 
 from botticelli import paths
-from botticelli.config_schema import (
+from botticelli.config.errors import ConfigError
+from botticelli.config.keys import key_status
+from botticelli.config.profile import BUILTIN_PROFILES, DEMO_PROFILE, Profile
+from botticelli.config.schema import (
     Where,
     did_you_mean,
     display_path,
@@ -28,48 +30,6 @@ from botticelli.config_schema import (
     read_toml,
     want_str,
 )
-from botticelli.keys import (
-    KEY_CMD_TIMEOUT_S,
-    KeyStatus,
-    check_key_destination,
-    is_loopback_host,
-    key_source_hint,
-    key_status,
-    resolve_api_key,
-)
-from botticelli.profile import (
-    BUILTIN_PROFILES,
-    DEMO_PROFILE,
-    FLAVORS,
-    ConfigError,
-    Profile,
-    RateLimits,
-    builtin_profiles,
-)
-
-__all__ = [
-    "BUILTIN_PROFILES",
-    "DEFAULT_ORDER",
-    "DEMO_PROFILE",
-    "FLAVORS",
-    "KEY_CMD_TIMEOUT_S",
-    "Config",
-    "ConfigError",
-    "KeyStatus",
-    "Profile",
-    "RateLimits",
-    "builtin_profiles",
-    "check_key_destination",
-    "display_path",
-    "is_loopback_host",
-    "key_source_hint",
-    "key_status",
-    "load_config",
-    "parse_target",
-    "read_config_data",
-    "resolve_api_key",
-    "save_config",
-]
 
 DEFAULT_ORDER = ("groq", "huggingface", "openai", "together", "openrouter")
 """Built-ins tried, in this order, for the default profile when the file names none."""
@@ -99,7 +59,8 @@ class Config:
             return self.profiles[name]
         except KeyError:
             raise ConfigError(
-                f"no profile named {quote(name)} ({did_you_mean(name, self.profiles)}; see `botticelli config show`)"
+                f"no profile named {quote(name)}",
+                hint=f"{did_you_mean(name, self.profiles)}; see `botticelli config show`",
             ) from None
 
 
@@ -119,7 +80,8 @@ def _check_permissions(path: Path, profiles: Mapping[str, Profile], shown: str) 
             where, what = secret
             raise ConfigError(
                 f"{shown}: profiles.{key_part(profile.name)}.{where}: the file contains a plain-text {what} "
-                f"but is readable by others (run: chmod 600 {shown})"
+                "but is readable by others",
+                hint=f"run: chmod 600 {shown}",
             )
 
 
@@ -189,7 +151,7 @@ def save_config(data: Mapping[str, Any], path: Path | None = None) -> None:
         text = tomli_w.dumps(dict(data))
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"{shown}: cannot be written as TOML: {exc} (use strings, numbers, lists and tables)"
+            f"{shown}: cannot be written as TOML: {exc}", hint="use strings, numbers, lists and tables"
         ) from None
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -220,8 +182,11 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def parse_target(text: str) -> tuple[str, str]:
-    """`PROFILE:MODEL`, split at the first colon: `huggingface:org/m:novita` -> (`huggingface`, `org/m:novita`)."""
+    """`PROFILE:MODEL`, split at the first colon: `huggingface:org/m:novita` -> (`huggingface`, `org/m:novita`).
+
+    Raises ConfigError when either part is missing.
+    """
     profile, sep, model = text.partition(":")
     if not sep or not profile.strip() or not model.strip():
-        raise ValueError(f"expected PROFILE:MODEL, got {text!r} (e.g. groq:llama-3.1-8b-instant)")
+        raise ConfigError(f"expected PROFILE:MODEL, got {quote(text)}", hint="e.g. groq:llama-3.1-8b-instant")
     return profile.strip(), model.strip()

@@ -1,7 +1,7 @@
 """Profiles: the data that says how to reach one OpenAI-compatible endpoint, and the built-in ones.
 
-Validation of the TOML file lives in `config_schema`, key handling in `keys`, loading and saving in `config`
-(the public API, which re-exports everything here).
+Validation of the TOML file lives in `config.schema`, key handling in `config.keys`, loading and saving in
+`config.loading`; `botticelli.config` is the public API and re-exports everything here.
 """
 
 from __future__ import annotations
@@ -29,16 +29,6 @@ def or_list(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(names[:-1]) + " or " + names[-1]
 
 
-class ConfigError(Exception):
-    """A configuration problem, as one line: file, key or line, what is wrong, and the fix. Exit code 2."""
-
-    exit_code = 2
-
-    def one_line(self) -> str:
-        """`error: config: <message>`, the form every command prints on stderr."""
-        return f"error: config: {' '.join(str(self).split())}"
-
-
 @dataclass(frozen=True)
 class RateLimits:
     """Client-side pacing for a profile; None means no limit of that kind."""
@@ -63,6 +53,8 @@ class Profile:
     timeout_s: float = 60
     connect_timeout_s: float = 10
     max_retries: int = 2
+    total_timeout_s: float = 600
+    max_answer_mb: float = 16
     headers: Mapping[str, str] = field(default_factory=_no_headers, hash=False)
     rate_limits: RateLimits | None = None
     simulated: bool = False

@@ -19,7 +19,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from botticelli.profile import FLAVORS, VAR_REF, ConfigError, Profile, RateLimits, builtin_profiles
+from botticelli.config.errors import ConfigError
+from botticelli.config.profile import FLAVORS, VAR_REF, Profile, RateLimits, builtin_profiles
 from botticelli.safety import KEY_PREFIXES, mask_key
 
 _BARE_VAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -29,6 +30,15 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization"})
 _C1_OR_DEL = re.compile(r"[\x7f-\x9f]")
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
+
+MAX_RETRIES = 10
+"""Retries per request: more would keep a rate-limited request waiting for hours."""
+MAX_TIMEOUT_S = 3600.0
+"""An hour between bytes (or to connect) is already far beyond any live server."""
+MAX_TOTAL_TIMEOUT_S = 86400.0
+"""A day for one request, however slowly it streams."""
+MAX_ANSWER_MB = 1024.0
+"""MiB of text one answer may be allowed to reach: more would not fit in memory next to its copies."""
 
 
 def display_path(path: Path) -> str:
@@ -51,7 +61,7 @@ class Where:
 
     def error(self, what: str, fix: str) -> ConfigError:
         place = f"{self.file}: {self.key}" if self.key else self.file
-        return ConfigError(f"{place}: {what} ({fix})")
+        return ConfigError(f"{place}: {what}", hint=fix)
 
 
 def key_part(name: str) -> str:
@@ -93,12 +103,12 @@ def read_toml(path: Path) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"{shown}: cannot read the file: {reason} (check that it is a readable file)") from None
+        raise ConfigError(f"{shown}: cannot read the file: {reason}", hint="check that it is a readable file") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{shown}: line {line}: not valid UTF-8 text (save the file as UTF-8)") from None
+        raise ConfigError(f"{shown}: line {line}: not valid UTF-8 text", hint="save the file as UTF-8") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -110,7 +120,7 @@ def read_toml(path: Path) -> dict[str, Any]:
             place = f"line {position.group(1)}, column {position.group(2)}"
         else:
             place = f"line {text.count(chr(10)) + 1} (end of file)"
-        raise ConfigError(f"{shown}: {place}: {what} (fix the TOML syntax there)") from None
+        raise ConfigError(f"{shown}: {place}: {what}", hint="fix the TOML syntax there") from None
 
 
 # Field validators: each takes the TOML value and its place and returns the Profile field value.
@@ -125,19 +135,21 @@ def want_str(value: Any, at: Where, example: str, *, secret: bool = False) -> st
     return value
 
 
-def _want_number(value: Any, at: Where, example: str) -> float:
+def _want_number(value: Any, at: Where, example: str, *, maximum: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise at.error(f"expected a number, got {_describe(value)}", f"write {example}")
     if not math.isfinite(value) or value <= 0:
         raise at.error(f"must be a positive number, got {_describe(value)}", f"write {example}")
+    if value > maximum:
+        raise at.error(f"must be at most {maximum:g}, got {_describe(value)}", f"write {example}")
     return float(value)
 
 
-def _want_int(value: Any, at: Where, example: str, *, minimum: int) -> int:
+def _want_int(value: Any, at: Where, example: str, *, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise at.error(f"expected a whole number, got {_describe(value)}", f"write {example}")
-    if value < minimum:
-        what = "must not be negative" if minimum == 0 else f"must be at least {minimum}"
+    if not minimum <= value <= maximum:
+        what = "must not be negative" if minimum == 0 and value < 0 else f"must be from {minimum} to {maximum:,}"
         raise at.error(f"{what}, got {value}", f"write {example}")
     return value
 
@@ -241,6 +253,8 @@ def _headers(value: Any, at: Where) -> Mapping[str, str]:
 
 
 _RATE_FIELDS = ("requests_per_minute", "requests_per_day", "tokens_per_minute")
+MAX_RATE_LIMIT = 1_000_000_000
+"""Above any provider's published limit; a larger number is a typo."""
 
 
 def _rate_limits(value: Any, at: Where) -> RateLimits:
@@ -254,7 +268,7 @@ def _rate_limits(value: Any, at: Where) -> RateLimits:
         where = at.child(name)
         if name not in _RATE_FIELDS:
             raise where.error("unknown rate limit", did_you_mean(name, _RATE_FIELDS))
-        limits[name] = _want_int(limit, where, f"{name} = 30", minimum=1)
+        limits[name] = _want_int(limit, where, f"{name} = 30", minimum=1, maximum=MAX_RATE_LIMIT)
     return RateLimits(**limits)
 
 
@@ -266,9 +280,11 @@ _FIELDS: dict[str, Callable[[Any, Where], Any]] = {
     "api_key_cmd": _api_key_cmd,
     "default_model": lambda v, at: want_str(v, at, 'default_model = "llama-3.1-8b-instant"'),
     "models": lambda v, at: _want_str_list(v, at, 'models = ["llama-3.1-8b-instant"]'),
-    "timeout_s": lambda v, at: _want_number(v, at, "timeout_s = 60"),
-    "connect_timeout_s": lambda v, at: _want_number(v, at, "connect_timeout_s = 10"),
-    "max_retries": lambda v, at: _want_int(v, at, "max_retries = 2", minimum=0),
+    "timeout_s": lambda v, at: _want_number(v, at, "timeout_s = 60", maximum=MAX_TIMEOUT_S),
+    "connect_timeout_s": lambda v, at: _want_number(v, at, "connect_timeout_s = 10", maximum=MAX_TIMEOUT_S),
+    "max_retries": lambda v, at: _want_int(v, at, "max_retries = 2", minimum=0, maximum=MAX_RETRIES),
+    "total_timeout_s": lambda v, at: _want_number(v, at, "total_timeout_s = 600", maximum=MAX_TOTAL_TIMEOUT_S),
+    "max_answer_mb": lambda v, at: _want_number(v, at, "max_answer_mb = 16", maximum=MAX_ANSWER_MB),
     "headers": _headers,
     "rate_limits": _rate_limits,
     "simulated": lambda v, at: _want_bool(v, at, "simulated = true"),
