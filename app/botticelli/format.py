@@ -76,6 +76,11 @@ def tps(value: float | None) -> str:
     return f"{value:,.0f} tok/s" if value >= 100 else f"{value:.1f} tok/s"
 
 
+def rate(value: float | None) -> str:
+    """A speed without its unit, for tables whose header names it: `840`, `1,010`, `12.5`, `—`."""
+    return tps(value).removesuffix(" tok/s")
+
+
 def count(value: int | None) -> str:
     """`14,399`, or `—`."""
     return NONE if value is None else f"{value:,}"
@@ -102,6 +107,12 @@ def figures_parts(figures: SpeedFigures, *, provider: bool = True, total: bool =
     if total and figures.total_s is not None:
         parts.append(f"total {seconds(figures.total_s)}")
     return parts
+
+
+def short_line(figures: SpeedFigures) -> str:
+    """`TTFT 210ms · 840 tok/s · 256 tok`: the figures of one race run (estimates carry `~`)."""
+    approx = "" if figures.tokens_exact else "~"
+    return f"TTFT {seconds(figures.ttft_s)} · {approx}{tps(figures.decode_tps)} · {tokens(figures)}"
 
 
 def summary_line(figures: SpeedFigures | None, finish_reason: str | None = None) -> str:
@@ -175,14 +186,17 @@ def error_text(error: Any) -> str:
 
 
 def error_dict_line(error: dict[str, Any] | None) -> str:
-    """A stored error object (`kind`, `status`, `message`) as one line: `rate_limit: HTTP 429: slow down`."""
+    """A stored error object as one line, escapes stripped: `rate_limit: HTTP 429 rate_limit_exceeded: Slow down`."""
     from botticelli.safety import strip_escapes
 
     if not error:
-        return ""
-    status = error.get("status")
+        return "unknown error"
     head = str(error.get("kind") or "error")
-    if status is not None:
-        head += f": HTTP {status}"
-    message = strip_escapes(str(error.get("message") or ""))
+    status, code = error.get("status"), error.get("code")
+    detail = [f"HTTP {status}"] if status is not None else []
+    if code and str(code) != str(status):
+        detail.append(str(code))
+    if detail:
+        head += ": " + " ".join(detail)
+    message = " ".join(strip_escapes(str(error.get("message") or "")).split())
     return f"{head}: {message}" if message else head

@@ -6,23 +6,13 @@ from collections.abc import Callable, Sequence
 
 from botticelli.bench.runner import BenchResult, RunResult
 from botticelli.bench.summary import Spread, TargetSummary, summarize, winner
+from botticelli.format import error_dict_line as error_text
+from botticelli.format import rate as tps_text
+from botticelli.format import short_line as figures_text
 from botticelli.safety import strip_escapes
-from botticelli.stats import SpeedFigures
 
 WINNER_MARK = "★"
 SIMULATED = "(simulated)"
-
-
-def tps_text(value: float | None) -> str:
-    """`840`, `1,012`, `60.1`, `—`."""
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
-
-
-def seconds_text(value: float | None) -> str:
-    """`0.21s`, `1.50s`, `—`."""
-    return "—" if value is None else f"{value:.2f}s"
 
 
 def ratio_text(ratio: float | None, slowest: bool) -> str:
@@ -32,22 +22,6 @@ def ratio_text(ratio: float | None, slowest: bool) -> str:
     if slowest:
         return "slowest"
     return f"{ratio:.1f}× faster"
-
-
-def figures_text(stats: SpeedFigures) -> str:
-    """`TTFT 0.21s · 840 tok/s · 256 tok`; estimated counts carry `~`."""
-    approx = "" if stats.tokens_exact else "~"
-    return (f"TTFT {seconds_text(stats.ttft_s)} · {approx}{tps_text(stats.decode_tps)} tok/s · "
-            f"{stats.tokens_label()} tok")
-
-
-def error_text(error: dict | None) -> str:
-    """`rate_limit: HTTP 429: Rate limit reached ...` on one line, escapes stripped."""
-    if not error:
-        return "unknown error"
-    status = f"HTTP {error['status']}: " if error.get("status") is not None else ""
-    message = " ".join(strip_escapes(str(error.get("message") or "")).split())
-    return f"{error.get('kind', 'error')}: {status}{message}"
 
 
 def failure_text(result: BenchResult, label: str) -> str | None:

@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static
 
-from botticelli.bench.report import tps_text
+from botticelli import format as fmt
 from botticelli.bench.runner import LiveRun, RunResult
 from botticelli.providers.types import ContentDelta, ReasoningDelta, StreamEvent
 from botticelli.safety import EscapeStripper, strip_escapes
@@ -35,18 +35,17 @@ STATE_STYLES: dict[str, str] = {
 
 
 def stats_content(figures: SpeedFigures | None, *, final: bool) -> Content:
-    """`TTFT 0.20s · ~812 tok/s · ~120 tok` live (estimates carry `~`); exact figures and server tok/s at the end."""
+    """`TTFT 200ms · ~812 tok/s · ~120 tok` live (estimates carry `~`); exact figures and server tok/s at the end."""
     if figures is None or figures.ttft_s is None:
         return Content.styled("TTFT — · — tok/s · — tok", "$text-muted")
     approx = "" if figures.tokens_exact else "~"
-    decode = tps_text(figures.decode_tps)
     parts: list[str | tuple[str, str]] = [
-        ("TTFT ", "$text-muted"), f"{figures.ttft_s:.2f}s",
-        (" · ", "$text-muted"), (f"{approx}{decode} tok/s", "bold" if final else ""),
-        (" · ", "$text-muted"), f"{figures.tokens_label()} tok",
+        ("TTFT ", "$text-muted"), fmt.seconds(figures.ttft_s),
+        (" · ", "$text-muted"), (f"{approx}{fmt.tps(figures.decode_tps)}", "bold" if final else ""),
+        (" · ", "$text-muted"), fmt.tokens(figures),
     ]
     if final and figures.server_tps is not None:
-        parts += [(" · server ", "$text-muted"), f"{figures.server_tps:,.0f}"]
+        parts += [(" · server ", "$text-muted"), fmt.tps(figures.server_tps)]
     return Content.assemble(*parts)
 
 

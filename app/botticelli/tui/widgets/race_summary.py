@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from botticelli import format as fmt
 from botticelli.bench.report import WINNER_MARK, tps_text
 from botticelli.bench.runner import BenchResult
 from botticelli.bench.summary import Spread, TargetSummary, summarize, winner
@@ -65,15 +66,15 @@ class RaceBars(Widget):
         value_w = 14
         bar_w = max(4, width - label_w - value_w - 4)
         lines: list[Content] = []
-        for title, key, unit, best in (
-            ("decode tok/s  (longer is faster)", "decode_tps", " tok/s", "best_decode"),
-            ("TTFT  (shorter is faster)", "ttft_s", "s", "best_ttft"),
+        for title, key, best in (
+            ("decode tok/s  (longer is faster)", "decode_tps", "best_decode"),
+            ("TTFT  (shorter is faster)", "ttft_s", "best_ttft"),
         ):
             lines.append(Content.styled(title, "bold $text-muted"))
             top = max((getattr(r, key) or 0.0 for r in self.rows), default=0.0)
             for row in self.rows:
                 value = getattr(row, key)
-                text = "—" if value is None else (tps_text(value) if key == "decode_tps" else f"{value:.2f}") + unit
+                text = fmt.tps(value) if key == "decode_tps" else fmt.seconds(value)
                 is_best = bool(getattr(row, best))
                 style = "$success" if is_best else "$primary"
                 label = row.label if len(row.label) <= label_w else row.label[: label_w - 1] + "…"
