@@ -111,7 +111,7 @@ def test_a_temperature_outside_0_to_2_is_refused_as_in_the_tui(sim: Sim, value: 
 def test_an_unknown_profile_names_the_known_ones(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
     for args in (["ask", "-p", "nope", "hi"], ["models", "-p", "nope"]):
         result = cli_inprocess(args, capsys)
-        line = one_error_line(result, 2, "error: config: unknown profile 'nope'")
+        line = one_error_line(result, 2, 'error: config: unknown profile "nope"')
         assert "groq" in line and PROFILE in line
     assert sim.stats()["requests"] == 0
 

@@ -30,7 +30,7 @@ def test_json_only_on_stdout_progress_on_stderr(capsys: pytest.CaptureFixture[st
     assert code == 0
     data = json.loads(out)  # the whole of stdout is one JSON object
     assert out.count("\n") == 1
-    assert list(data) == ["prompt", "runs_per_target", "concurrent", "runs", "summary"]
+    assert list(data) == ["prompt", "runs_per_target", "concurrent", "runs", "summary", "winner"]
     assert data["runs_per_target"] == 2 and data["concurrent"] is True
     assert [r["target"] for r in data["runs"]] == ["quick:sim-quick", "steady:sim-steady"] * 2
     assert data["summary"][0]["server_tps"]["median"] == pytest.approx(4000)
@@ -106,7 +106,7 @@ def test_csv_on_stdout_and_prompt_file(capsys: pytest.CaptureFixture[str], tmp_p
         (["-t", "quick:sim-quick", "--max-tokens", "0"], "--max-tokens must be at least 1"),
         (["-t", "a:b", "-t", "c:d", "-t", "e:f", "-t", "g:h", "-t", "i:j"], "at most 4 targets"),
         (["-t", "quick:sim-quick", "-t", "quick:sim-quick"], "listed twice"),
-        (["-t", "nowhere:model"], "unknown profile 'nowhere'"),
+        (["-t", "nowhere:model"], 'unknown profile "nowhere"'),
         (["-t", "quick:sim-quick", "--prompt", "  "], "the prompt is empty"),
         (["-t", "quick:sim-quick", "--prompt-file", "/nonexistent/p.txt"], "cannot read"),
     ],

@@ -265,7 +265,7 @@ def hand_made_result() -> BenchResult:
 
 def test_json_has_exactly_the_design_shape() -> None:
     data = json.loads(json.dumps(bench_json(hand_made_result())))
-    assert list(data) == ["prompt", "runs_per_target", "concurrent", "runs", "summary"]
+    assert list(data) == ["prompt", "runs_per_target", "concurrent", "runs", "summary", "winner"]
     assert (data["prompt"], data["runs_per_target"], data["concurrent"]) == (QUICK, 2, True)
     first = data["runs"][0]
     assert {"target", "run", "stats", "error"} <= set(first)

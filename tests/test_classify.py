@@ -184,7 +184,7 @@ def test_429_retry_after_header_wins_over_the_message() -> None:
     error = classify_http_error(429, {"retry-after": "5"}, fixture("groq_error_429_rpm.json"))
     assert isinstance(error, RateLimitError)
     assert error.retry_after_s == 5.0
-    assert error.hint == "wait 5s and try again"
+    assert error.hint == "wait 5 s and try again"
     from_message = classify_http_error(429, {}, fixture("groq_error_429_rpm.json"))
     assert from_message.retry_after_s == 2.0
     none = classify_http_error(429, {}, b'{"error": {"message": "slow down"}}')

@@ -104,3 +104,32 @@ def test_an_old_database_keeps_working_through_the_cli(
         contents = [m.content for m in store.messages(cut["id"])]
     old = [m["content"] for m in cut["document"]["messages"]]
     assert contents == [*old, "[[echo]] still here", "still here"]
+
+
+def test_stored_figures_and_errors_come_back_typed(old_db: Path) -> None:
+    """A stored answer's `stats` and `error` objects are read as SpeedFigures and errors of their kind."""
+    from botticelli.providers.errors import NetworkError, ServerError
+
+    with SessionStore.open(old_db) as store:
+        messages = [m for s in store.list_sessions() for m in store.messages(s.id)]
+        runs = store.list_bench_runs()
+    failed = {type(m.failure): m for m in messages if m.error}
+    assert set(failed) == {NetworkError, ServerError}
+    assert failed[ServerError].failure.exit_code == 8 and failed[NetworkError].failure.exit_code == 7
+    assert failed[ServerError].failure.one_line().startswith("error: demo: HTTP 500")
+    timed = [m for m in messages if m.stats]
+    assert timed and all(m.figures.to_dict() == m.stats for m in timed)
+    assert all(m.figures is None and m.failure is None for m in messages if m.role == "user")
+    assert {type(r.failure) for r in runs} == {type(None), ServerError}
+    assert all(r.figures.decode_tps == r.stats["decode_tps"] for r in runs if r.stats)
+
+
+def test_a_stored_error_with_wrong_types_still_reads() -> None:
+    from botticelli.providers.errors import error_from_dict
+
+    error = error_from_dict({"kind": "rate_limit", "status": "429", "code": 5, "message": None,
+                             "retry_after_s": "soon"}, provider="p")
+    assert (error.kind, error.status, error.code, error.retry_after_s) == ("rate_limit", None, None, None)
+    assert error.one_line().startswith("error: p:") and error.one_line().endswith("(wait a little and try again)")
+    kept = error_from_dict({"kind": "config", "message": "bad file"})
+    assert kept.to_dict()["kind"] == "config"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from botticelli import __version__
 
-COMMAND_MODULES = ("ask", "models", "bench", "speed", "sessions", "config_cmd", "profiles", "simulate")
+COMMAND_MODULES = ("ask", "models", "bench", "speed", "load", "sessions", "config_cmd", "profiles", "simulate")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,10 +49,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = getattr(args, "run", None) or run_tui
     try:
-        return int(handler(args) or 0)
+        code = int(handler(args) or 0)
+        sys.stdout.flush()  # a short output meets a closed pipe only here
+        return code
+    except BrokenPipeError:
+        return closed_pipe()
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+
+
+def closed_pipe() -> int:
+    """The reader of stdout went away (`| head -n 1`): stop quietly with exit 0, like a Unix tool.
+
+    stdout is pointed at /dev/null so that Python's own flush at exit does not complain either.
+    """
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture stdout): nothing to flush
+        pass
+    return 0
 
 
 if __name__ == "__main__":

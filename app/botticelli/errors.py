@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 class BotticelliError(Exception):
     """What went wrong (`message`), what to do about it (`hint`), its `kind` and the process `exit_code`."""
 
-    kind: ClassVar[str] = "internal"
+    kind: str = "internal"
     exit_code: int = 1
     default_hint: ClassVar[str] = "see the message above"
     area: ClassVar[str] = "botticelli"

@@ -4,17 +4,18 @@ The stats bar, the race columns and summary, `ask`, `bench` and `sessions show` 
 the same answer reads the same on every surface: `TTFT 210ms · 840 tok/s · 128 tok · total 1.52s`.
 
 - `seconds`: a measured duration, to the millisecond below a second (`210ms`, `1.52s`, `2m05s`, `1h05m`);
-- `wait`: a time to wait or until a reset, in human units (`3 s`, `4 min`, `24 h`, `3 d`);
+- `wait`: a time to wait or until a reset, in human units (`0.5 s`, `1 min 30 s`, `24 h`, `3 d`);
 - `tps`, `count`, `tokens`: speeds and counts with thousands separators; `~` marks an estimate.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botticelli.providers.types import RateLimitInfo
-from botticelli.stats import SpeedFigures
+if TYPE_CHECKING:  # annotations only: every layer may format, so this module imports none of them
+    from botticelli.providers.types import RateLimitInfo
+    from botticelli.stats import SpeedFigures
 
 NONE = "—"
 """What an unknown figure shows."""
@@ -48,24 +49,27 @@ def seconds(value: float | None) -> str:
 
 
 def wait(value: float | None) -> str:
-    """A time to wait, rounded up, in the largest sensible unit: `3 s`, `4 min`, `1 h 30 min`, `24 h`, `3 d`."""
-    value = _finite(value)
-    if value is None:
+    """A wait in the units a person uses: `0.5 s`, `45 s`, `1 min 30 s`, `12 min`, `1 h 30 min`, `24 h`, `3 d`."""
+    if value is None or isinstance(value, bool):
         return NONE
-    total = max(0, math.ceil(value - 1e-9))
-    if total < 60:
-        return f"{total} s"
-    if total < 3600:
-        return f"{round(total / 60)} min"
-    hours, rest = divmod(total, 3600)
-    minutes = round(rest / 60)
-    if minutes == 60:
-        hours, minutes = hours + 1, 0
-    if hours < 10 and minutes:
-        return f"{hours} h {minutes} min"
-    if total < 2 * 86400:
-        return f"{round(total / 3600)} h"
-    return f"{round(total / 86400)} d"
+    if not math.isfinite(value):
+        return "a very long time"
+    s = max(0.0, float(value))
+    if round(s, 1) < 10:
+        return f"{round(s, 1):g} s"
+    if round(s) < 60:
+        return f"{round(s)} s"
+    if round(s) < 600:
+        minutes, rest = divmod(round(s), 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    minutes = round(s / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 600:
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    hours = round(s / 3600)
+    return f"{hours} h" if hours < 48 else f"{round(s / 86400)} d"
 
 
 def tps(value: float | None) -> str:
@@ -178,7 +182,7 @@ def error_text(error: Any) -> str:
     lines = [strip_escapes(error.summary())]
     hint = strip_escapes(error.hint or "")
     retry_after = _finite(getattr(error, "retry_after_s", None))
-    if retry_after is not None and f"{retry_after:g}s" not in hint:
+    if retry_after is not None and wait(retry_after) not in hint:
         hint = f"{hint} (retry in {wait(retry_after)})" if hint else f"retry in {wait(retry_after)}"
     if hint:
         lines.append(hint)

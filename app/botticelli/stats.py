@@ -181,32 +181,3 @@ class SpeedMeter:
         span = now - self.t_first
         decode = (n - 1) / span if n > 1 and span > 0 else None
         return SpeedFigures(**{**figures.to_dict(), "decode_tps": decode})
-
-
-def format_tps(value: float | None) -> str:
-    """`840 tok/s`, `1,010 tok/s`, `12.5 tok/s`, or `—`."""
-    if value is None:
-        return "—"
-    return f"{value:,.0f} tok/s" if value >= 100 else f"{value:.1f} tok/s"
-
-
-def format_seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 1000:.0f}ms" if value < 1 else f"{value:.2f}s"
-
-
-def summary_line(figures: SpeedFigures) -> str:
-    """`TTFT 210ms · 840 tok/s · 128 tok · server 1,010 tok/s · queue 17ms`; estimates carry `~`."""
-    approx = "" if figures.tokens_exact else "~"
-    parts = [f"TTFT {format_seconds(figures.ttft_s)}"]
-    if figures.decode_tps is not None:
-        parts.append(f"{approx}{format_tps(figures.decode_tps)}")
-    parts.append(f"{figures.tokens_label()} tok")
-    if figures.server_tps is not None:
-        parts.append(f"server {format_tps(figures.server_tps)}")
-    if figures.queue_s is not None:
-        parts.append(f"queue {format_seconds(figures.queue_s)}")
-    if figures.total_s is not None:
-        parts.append(f"total {format_seconds(figures.total_s)}")
-    return " · ".join(parts)

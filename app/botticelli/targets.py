@@ -39,18 +39,8 @@ class Target:
         return f"{self.profile.name}:{self.model}"
 
 
-def find_profile(config: Config, name: str | None) -> Profile:
-    """The named profile (or the default one); an unknown name is a ConfigError listing the known ones."""
-    chosen = name or config.default_profile
-    profile = config.profiles.get(chosen)
-    if profile is None:
-        known = ", ".join(sorted(config.profiles))
-        raise ConfigError(f"unknown profile '{chosen}'", hint=f"known profiles: {known}; add one to {config.path}")
-    return profile
-
-
 def resolve_target(config: Config, profile_name: str | None, model: str | None) -> Target:
-    profile = find_profile(config, profile_name)
+    profile = config.profile(profile_name)
     chosen = model or profile.default_model or (profile.models[0] if profile.models else None)
     if not chosen:
         raise ConfigError(

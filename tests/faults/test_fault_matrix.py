@@ -85,7 +85,7 @@ MATRIX = [
     # --- rate limits ---------------------------------------------------------------------------------------
     Case("429 short retry-after, then ok", "429 retry_after=0.2 times=1", None, 0, 2, ECHO, waits=(0.2,)),
     Case("429 retry-after above the cap", "429 retry_after=100", "rate_limit", 4, 1, "",
-         ("HTTP 429", "Rate limit reached"), "wait 100s", waits=()),
+         ("HTTP 429", "Rate limit reached"), "wait 1 min 40 s", waits=()),
     Case("498 capacity", "498", "rate_limit", 4, RETRIED, "", ("HTTP 498", "at capacity"), "try again"),
     # --- provider failures ---------------------------------------------------------------------------------
     Case("500 server error", "500", "server", 8, RETRIED, "", ("HTTP 500", "Internal Server Error"), "try again"),

@@ -24,7 +24,7 @@ BY_NAME = {case.name: case for case in MATRIX}
 SUBPROCESS_ROWS = ["401 bad key", "429 retry-after above the cap", "connection cut mid-stream", "missing [DONE]"]
 
 
-RETRY_NOTICE = re.compile(rf"^{PROFILE}: retrying in \d+ s \(attempt \d of {1 + CLI_RETRIES}\)$")
+RETRY_NOTICE = re.compile(rf"^{PROFILE}: retrying in [\d.]+ s \(attempt \d of {1 + CLI_RETRIES}\)$")
 
 
 def prompt(case: Case) -> str:

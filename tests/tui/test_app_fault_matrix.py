@@ -74,7 +74,7 @@ MATRIX = [
     Case("422", "422", "invalid_request", "", ("HTTP 422", "Failed to deserialize the JSON body"),
          "change the request"),
     Case("429 above the cap", "429 retry_after=100", "rate_limit", "", ("HTTP 429", "Rate limit reached"),
-         "wait 100s", retries=True),
+         "wait 1 min 40 s", retries=True),
     Case("498", "498", "rate_limit", "", ("HTTP 498", "at capacity"), "try again"),
     Case("500", "500", "server", "", ("HTTP 500", "Internal Server Error"), "try again"),
     Case("502", "502", "server", "", ("HTTP 502", "Bad Gateway"), "try again"),

@@ -74,7 +74,7 @@ async def test_failing_targets_show_their_error_and_never_stop_the_others() -> N
         quick, flaky, groq = app.race.columns
         assert quick.state == "done" and quick.text
         assert flaky.state == "failed" and flaky.has_class("-failed")
-        assert flaky.text.startswith("✗ rate limit · HTTP 429\n→ wait 0s and try again\n")
+        assert flaky.text.startswith("✗ rate limit · HTTP 429\n→ wait 0 s and try again\n")
         assert groq.state == "failed" and groq.text.endswith("no API key for profile 'groq'")
         assert groq.text.startswith("✗ auth\n→ set GROQ_API_KEY\n")
         table = app.race.query_one(DataTable)

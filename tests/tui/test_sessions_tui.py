@@ -356,7 +356,7 @@ async def test_starting_on_a_saved_session_restores_everything() -> None:
         assert [m.role for m in shown] == ["user", "assistant"] * 3
         assert shown[1].reasoning == "Short answer first."
         assert shown[1].footer == "demo·demo-reasoning · TTFT 210ms · 812 tok/s · 40 tok · total 500ms"
-        assert shown[3].error and "HTTP 429" in shown[3].error and "wait 7s" in shown[3].error
+        assert shown[3].error and "HTTP 429" in shown[3].error and "wait 7 s" in shown[3].error
         assert shown[3].footer is None
         assert shown[5].cancelled and shown[5].text == "Longer path thro"
         assert [e.answer for e in chat.exchanges] == ["Rayleigh **scattering**.", "", "Longer path thro"]

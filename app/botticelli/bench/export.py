@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from botticelli.bench.runner import BenchResult
-from botticelli.bench.summary import summarize
+from botticelli.bench.summary import summarize, winner
 
 CSV_FIGURES: tuple[str, ...] = (
     "ttft_s", "total_s", "completion_tokens", "tokens_exact", "decode_tps", "e2e_tps", "server_tps", "queue_s",
@@ -23,14 +23,17 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 
 def bench_json(result: BenchResult) -> dict[str, Any]:
-    """`{"prompt", "runs_per_target", "concurrent", "runs": [...], "summary": [...]}` (docs/ARCHITECTURE.md)."""
+    """`{"prompt", "runs_per_target", "concurrent", "runs": [...], "summary": [...], "winner"}`
+    (docs/ARCHITECTURE.md); `winner` is the clearly fastest decode (`summary.winner`), null within the noise."""
     plan = result.plan
+    summaries = summarize(result.runs, plan.labels, result.simulated)
     return {
         "prompt": plan.prompt,
         "runs_per_target": plan.runs,
         "concurrent": plan.concurrent,
         "runs": [run.to_dict() for run in result.runs],
-        "summary": [s.to_dict() for s in summarize(result.runs, plan.labels, result.simulated)],
+        "summary": [s.to_dict() for s in summaries],
+        "winner": winner(summaries),
     }
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from botticelli import format as fmt
 from botticelli.bench.runner import BenchResult, RunResult
-from botticelli.bench.summary import Spread, TargetSummary, summarize, winner
-from botticelli.format import error_dict_line as error_text
-from botticelli.format import rate as tps_text
-from botticelli.format import short_line as figures_text
+from botticelli.bench.summary import NO_WINNER_RULE, Spread, TargetSummary, summarize, winner
 from botticelli.safety import strip_escapes
 
 WINNER_MARK = "★"
@@ -29,7 +27,7 @@ def failure_text(result: BenchResult, label: str) -> str | None:
     failure = result.first_error(label)
     if failure is None or failure.error is None:
         return None
-    text = error_text(failure.error)
+    text = fmt.error_dict_line(failure.error)
     if failure.hint:
         text += f" ({strip_escapes(failure.hint)})"
     return " ".join(text.split())
@@ -40,9 +38,9 @@ def progress_line(result: RunResult, done: int, total: int) -> str:
     head = "[warm-up]" if result.warmup else f"[{done}/{total}]"
     what = f"{head} {result.target}" + ("" if result.warmup else f" run {result.run}")
     if result.ok and result.stats is not None:
-        tail = figures_text(result.stats) + (" (retried: left out of the medians)" if result.retried else "")
+        tail = fmt.short_line(result.stats) + (" (retried: left out of the medians)" if result.retried else "")
     else:
-        tail = "failed: " + error_text(result.error)
+        tail = "failed: " + fmt.error_dict_line(result.error)
     return f"{what}: {tail}"
 
 
@@ -69,12 +67,12 @@ def _row(s: TargetSummary, runs: int, best: str | None, slowest_decode: str | No
     token_cell = "—" if tokens is None else ("" if s.tokens_exact else "~") + f"{tokens.median:.0f}"
     row = [mark, label, f"{s.ok}/{runs}"]
     if s.ok == 0:
-        return [*row, "failed: " + (failure or error_text(s.error))]
+        return [*row, "failed: " + (failure or fmt.error_dict_line(s.error))]
     row += [
         _spread_text(s.figures.get("ttft_s"), _ttft, "s"),
-        _spread_text(s.figures.get("decode_tps"), tps_text),
-        tps_text(s.median("e2e_tps")),
-        tps_text(s.median("server_tps")),
+        _spread_text(s.figures.get("decode_tps"), fmt.rate),
+        fmt.rate(s.median("e2e_tps")),
+        fmt.rate(s.median("server_tps")),
         token_cell,
     ]
     if compare:
@@ -130,11 +128,13 @@ def summary_table(result: BenchResult) -> str:
              "~ = estimated token count"]
     if best is not None:
         notes.append(f"{WINNER_MARK} fastest decode: {best}")
+    elif compare:
+        notes.append(f"no clear winner: the decode difference is within the runs' spread ({NO_WINNER_RULE})")
     for s in summaries:
         if s.retried:
             notes.append(f"{s.target}: {s.retried} retried run(s) left out of the medians")
         if s.failed and s.ok:
-            notes.append(f"{s.target}: {s.failed} run(s) failed ({error_text(s.error)})")
+            notes.append(f"{s.target}: {s.failed} run(s) failed ({fmt.error_dict_line(s.error)})")
         if s.estimated_runs and not s.tokens_exact:
             notes.append(f"{s.target}: token counts estimated in {s.estimated_runs} run(s) (no usage from the server)")
     return "\n".join([title, "", *_align(rows), "", *notes]) + "\n"

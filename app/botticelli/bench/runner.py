@@ -36,7 +36,7 @@ from botticelli.providers.errors import ProviderError
 from botticelli.providers.types import ChatMessage, ChatRequest
 from botticelli.sessions.models import new_race_id, utc_now
 from botticelli.stats import SpeedFigures, SpeedMeter
-from botticelli.targets import Target, find_profile, open_client
+from botticelli.targets import Target, open_client
 
 ClientFactory = Callable[[Profile], OpenAICompatibleClient]
 MeterFactory = Callable[[Target], SpeedMeter]
@@ -322,7 +322,7 @@ def targets_from_labels(config: Config, labels: Sequence[str]) -> tuple[Target, 
     targets = []
     for text in labels:
         profile_name, model = parse_target(text)
-        targets.append(Target(find_profile(config, profile_name), model))
+        targets.append(Target(config.profile(profile_name), model))
     return tuple(targets)
 
 

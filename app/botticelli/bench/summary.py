@@ -135,10 +135,36 @@ def summarize(runs: Iterable[RunResult], targets: Sequence[str],
     return _with_ratios(summaries)
 
 
+CLEAR_RANGE_RUNS = 3
+"""With this many runs per target, a winner's range (min–max) must not overlap any other target's."""
+CLEAR_MARGIN = 0.05
+"""With fewer runs, a winner's median must beat every other median by more than this fraction."""
+NO_WINNER_RULE = "a winner needs non-overlapping ranges over 3+ runs, or 5 % with fewer"
+
+
 def winner(summaries: Sequence[TargetSummary], figure: str = "decode_tps") -> str | None:
-    """The best target on `figure` (highest tok/s, lowest TTFT), or None with fewer than two contenders."""
-    scored = [(m, s.target) for s in summaries if (m := s.median(figure)) is not None]
+    """The target clearly best on `figure` (highest tok/s, lowest TTFT), or None ("no clear winner").
+
+    Clearly: over >= 3 runs each, its range does not overlap any other target's; with fewer runs, its median
+    beats every other by more than 5 %. A difference inside the noise names nobody; so do fewer than two
+    contenders.
+    """
+    scored = [(spread, s.target) for s in summaries if (spread := s.figures.get(figure)) is not None]
     if len(scored) < 2:
         return None
-    best = min(scored) if figure in LOWER_IS_BETTER else max(scored)
-    return best[1]
+    lower = figure in LOWER_IS_BETTER
+    scored.sort(key=lambda item: item[0].median, reverse=not lower)
+    best, name = scored[0]
+    for other, _ in scored[1:]:
+        if not _clearly_better(best, other, lower):
+            return None
+    return name
+
+
+def _clearly_better(best: Spread, other: Spread, lower: bool) -> bool:
+    if best.n >= CLEAR_RANGE_RUNS and other.n >= CLEAR_RANGE_RUNS:
+        return best.max < other.min if lower else best.min > other.max
+    if lower:
+        return best.median * (1 + CLEAR_MARGIN) < other.median
+    return best.median > other.median * (1 + CLEAR_MARGIN)
+

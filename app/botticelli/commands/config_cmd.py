@@ -93,6 +93,8 @@ def _profile_json(config: Config, profile: Profile) -> dict[str, Any]:
         "timeout_s": profile.timeout_s,
         "connect_timeout_s": profile.connect_timeout_s,
         "max_retries": profile.max_retries,
+        "total_timeout_s": profile.total_timeout_s,
+        "max_answer_mb": profile.max_answer_mb,
         "headers": sorted(profile.headers),
         "rate_limits": asdict(profile.rate_limits) if profile.rate_limits else None,
         "simulated": profile.simulated,

@@ -25,10 +25,10 @@ async def _models(args: argparse.Namespace) -> int:
     from botticelli.providers.errors import ProviderError
     from botticelli.providers.models import chat_models
     from botticelli.safety import strip_escapes
-    from botticelli.targets import find_profile, open_client
+    from botticelli.targets import open_client
 
     try:
-        profile = find_profile(load_config(), args.profile)
+        profile = load_config().profile(args.profile)
         client = open_client(profile)
     except (ConfigError, ProviderError) as exc:
         print(exc.one_line(), file=sys.stderr)

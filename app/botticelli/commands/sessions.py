@@ -72,10 +72,6 @@ def run(args: argparse.Namespace) -> int:
     except SessionStoreError as exc:
         print(_safe(exc.one_line()), file=sys.stderr)
         return exc.exit_code
-    except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
 
 
 def _open() -> SessionStore:

@@ -26,14 +26,32 @@ def register(subparsers: Any) -> None:
                         help="default decode speed in tokens/s; 0 = as fast as possible (default: 500)")
     parser.add_argument("--ttft", type=float, default=0.2,
                         help="default time to first token in seconds (default: 0.2)")
+    parser.add_argument("--capacity-tps", type=float, default=0.0, metavar="TPS",
+                        help="decode tokens/s shared by all streams, so load saturates (default: 0 = unlimited)")
+    parser.add_argument("--max-concurrency", type=int, default=0, metavar="N",
+                        help="answers at once; more requests queue before their TTFT (default: 0 = unlimited)")
+    parser.add_argument("--max-rps", type=float, default=0.0, metavar="R",
+                        help="requests/s above which the answer is a 429 (default: 0 = unlimited)")
     parser.set_defaults(run=run)
 
 
-def _banner(flavor: str, tps: float, ttft: float, root: str) -> str:
+def _limits(settings: Any) -> str:
+    """`, capacity 5000 tok/s, 16 at once, 20 req/s` for the limits that are set."""
+    parts = []
+    if settings.capacity_tps:
+        parts.append(f"capacity {settings.capacity_tps:g} tok/s")
+    if settings.max_concurrency:
+        parts.append(f"{settings.max_concurrency} at once")
+    if settings.max_rps:
+        parts.append(f"{settings.max_rps:g} req/s")
+    return "".join(f", {p}" for p in parts)
+
+
+def _banner(flavor: str, tps: float, ttft: float, root: str, limits: str = "") -> str:
     urls = f"{root}/openai/v1 and /v1" if flavor == "groq" else f"{root}/v1"
     speed = "unpaced" if tps == 0 else f"{tps:g} tok/s"
     return (
-        f"botticelli simulator ({flavor} flavour, {speed}, TTFT {ttft:g}s) on {urls} — Ctrl-C to stop\n"
+        f"botticelli simulator ({flavor} flavour, {speed}, TTFT {ttft:g}s{limits}) on {urls} — Ctrl-C to stop\n"
         f"point a profile at it in config.toml:\n"
         f"  [profiles.sim]\n"
         f'  base_url = "{root}/v1"\n'
@@ -61,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> None:
         server = await serve(settings, args.host, args.port)
         try:
-            print(_banner(settings.flavor, settings.tps, settings.ttft_s, server.root_url), file=sys.stderr)
+            print(_banner(settings.flavor, settings.tps, settings.ttft_s, server.root_url, _limits(settings)),
+                  file=sys.stderr)
             if args.host not in LOOPBACK:
                 print(f"warning: simulate: listening on {args.host}, reachable from other machines",
                       file=sys.stderr)

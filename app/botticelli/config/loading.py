@@ -53,14 +53,15 @@ class Config:
     def default(self) -> Profile:
         return self.profiles[self.default_profile]
 
-    def profile(self, name: str) -> Profile:
-        """The named profile, or a ConfigError that suggests the closest name."""
+    def profile(self, name: str | None = None) -> Profile:
+        """The named profile (None: the default one), or a ConfigError naming the closest or the known ones."""
+        chosen = name or self.default_profile
         try:
-            return self.profiles[name]
+            return self.profiles[chosen]
         except KeyError:
             raise ConfigError(
-                f"no profile named {quote(name)}",
-                hint=f"{did_you_mean(name, self.profiles)}; see `botticelli config show`",
+                f"unknown profile {quote(chosen)}",
+                hint=f"known: {', '.join(sorted(self.profiles))}; add one to {self.path}",
             ) from None
 
 

@@ -30,10 +30,19 @@ References = Mapping[str, Mapping[str, float]]
 reference lines. The provider catalogue (HF router `/models`) does not carry them yet: callers pass {}."""
 
 
-def label(target: str) -> str:
-    """A target name fit for a chart legend: no escapes, not too long."""
+def label(target: str, limit: int = LABEL_MAX) -> str:
+    """A target name fit for a legend or a table cell: no escapes, and when long its middle elided, so the
+    profile and the model's end (an HF `:provider` suffix) stay."""
     text = strip_escapes(target)
-    return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
+    if len(text) <= limit:
+        return text
+    head = limit // 4
+    return text[:head] + "…" + text[len(text) - (limit - head - 1):]
+
+
+def headroom(top: float, legend_rows: int) -> float:
+    """A y-axis top leaving the legend (top left, one row per target) its own space above the data."""
+    return top * (1 + 0.12 * legend_rows) if top > 0 else 1.0
 
 
 def color(index: int) -> str:
@@ -87,7 +96,9 @@ def draw_over_time(plt: Plt, buckets: Sequence[Bucket], figure: str, targets: Se
     plt.xticks(positions, names)
     if len(starts) == 1:
         plt.xlim(-1, 1)
-    plt.ylim(0, None)
+    top = max(band["p90"] for b in buckets if b.target in targets and (band := getattr(b, BANDS[figure])))
+    published = [v for t in targets if (v := (references or {}).get(t, {}).get(figure)) is not None]
+    plt.ylim(0, headroom(max([top, *published]), drawn + len(published)))
     return drawn
 
 
@@ -121,13 +132,15 @@ def draw_runs(plt: Plt, runs: RunPoints) -> int:
     for column, title in enumerate(("TTFT (s) per run", "decode tok/s per run"), start=1):
         ax = plt.subplot(1, column)
         ax.title(title)
-        top = 0
+        top, highest, legend = 0, 0.0, 0
         for i, (target, points) in enumerate(runs.items()):
             known = [(run, figures[column - 1]) for run, *figures in points if figures[column - 1] is not None]
             if not known:
                 continue
             drawn.add(target)
+            legend += 1
             top = max(top, *(run for run, _ in known))
+            highest = max(highest, *(value for _, value in known))
             xs, ys = [run for run, _ in known], [value for _, value in known]
             if len(known) == 1:
                 ax.scatter(xs, ys, label=label(target), color=color(i), marker="●")
@@ -136,7 +149,7 @@ def draw_runs(plt: Plt, runs: RunPoints) -> int:
         if top:
             ax.xticks(list(range(1, top + 1)) if top <= 10 else None)
             ax.xlim(0.5, top + 0.5)
-            ax.ylim(0, None)
+            ax.ylim(0, headroom(highest, legend))
     plt.main()
     return len(drawn)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botticelli.bench.runner import RunResult
 from botticelli.bench.summary import TargetSummary, summarize, winner
 from botticelli.history.query import number
+from botticelli.sessions.models import format_timestamp, parse_timestamp
 from botticelli.stats import SpeedFigures
 
 if TYPE_CHECKING:
@@ -88,7 +89,15 @@ def _race(race_id: str, rows: list[Any]) -> StoredRace | None:
     ]
     first = rows[0]
     prompt = first["prompt"] if isinstance(first["prompt"], str) else ""
-    return StoredRace(race_id, str(first["created_at"]), prompt, targets, runs)
+    return StoredRace(race_id, _timestamp(first["created_at"]), prompt, targets, runs)
+
+
+def _timestamp(value: Any) -> str:
+    """The stored time, normalised (`2026-12-02T15:30:00Z`); empty when it is not a timestamp."""
+    try:
+        return format_timestamp(parse_timestamp(value)) if isinstance(value, str) else ""
+    except ValueError:
+        return ""
 
 
 def _loaded(value: Any) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from botticelli import __version__
+from botticelli import format as fmt
 from botticelli.providers.chunks import ChunkReader, content_text, text_or_none
 from botticelli.providers.classify import classify_http_error, classify_inband_error
 from botticelli.providers.errors import NetworkError, ProtocolError, ProviderError, RateLimitError
@@ -251,7 +252,7 @@ class OpenAICompatibleClient:
                 await self.pacer.acquire(estimated_tokens)
             except PacingExceeded as exc:
                 raise RateLimitError(
-                    f"this profile's own rate_limits allow the next request in {exc.wait_s:.0f}s",
+                    f"this profile's own rate_limits allow the next request in {fmt.wait(exc.wait_s)}",
                     provider=self.provider,
                     code="client_rate_limit",
                     retry_after_s=round(exc.wait_s, 1),

@@ -8,8 +8,10 @@ says what the user can do about it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from botticelli import format as fmt
 from botticelli.errors import BotticelliError
 
 
@@ -53,14 +55,8 @@ class ProviderError(BotticelliError):
         return f"{head}: {self.message}" if head else self.message
 
     def to_dict(self) -> dict[str, Any]:
-        """The `error` object of docs/ARCHITECTURE.md."""
-        return {
-            "kind": self.kind,
-            "status": self.status,
-            "code": self.code,
-            "message": self.message,
-            "retry_after_s": self.retry_after_s,
-        }
+        """The `error` object of docs/ARCHITECTURE.md, with the status, code and wait filled in."""
+        return {**super().to_dict(), "status": self.status, "code": self.code, "retry_after_s": self.retry_after_s}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.summary()!r}, provider={self.provider!r})"
@@ -85,7 +81,7 @@ class RateLimitError(ProviderError):
         if self._hint:
             return self._hint
         if self.retry_after_s is not None:
-            return f"wait {self.retry_after_s:g}s and try again"
+            return f"wait {fmt.wait(self.retry_after_s)} and try again"
         return "wait a little and try again"
 
 
@@ -144,12 +140,25 @@ ERROR_KINDS: dict[str, type[ProviderError]] = {
 
 
 def error_from_dict(data: dict[str, Any], provider: str | None = None) -> ProviderError:
-    """Rebuild an error from its `to_dict()` form (stored sessions, bench results)."""
-    cls = ERROR_KINDS.get(str(data.get("kind")), ProviderError)
-    return cls(
+    """Rebuild an error from its `to_dict()` form (stored sessions, bench results).
+
+    Stored data is untrusted (an imported file): a field of the wrong type is treated as absent, and a kind
+    outside the provider family (`config`, `session`, ...) is kept as the error's kind.
+    """
+    kind = data.get("kind")
+    cls = ERROR_KINDS.get(kind, ProviderError) if isinstance(kind, str) else ProviderError
+    status, code, wait = data.get("status"), data.get("code"), data.get("retry_after_s")
+    error = cls(
         str(data.get("message") or ""),
         provider=provider,
-        status=data.get("status"),
-        code=data.get("code"),
-        retry_after_s=data.get("retry_after_s"),
+        status=status if isinstance(status, int) and not isinstance(status, bool) else None,
+        code=code if isinstance(code, str) else None,
+        retry_after_s=float(wait) if _is_wait(wait) else None,
     )
+    if cls is ProviderError and isinstance(kind, str) and kind:
+        error.kind = kind
+    return error
+
+
+def _is_wait(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0

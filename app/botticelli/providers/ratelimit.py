@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from botticelli import format as fmt
 from botticelli.providers.types import RateLimitInfo, server_count, server_number
 
 _GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|h|m|s)")
@@ -169,5 +170,5 @@ class PacingExceeded(Exception):
     """The profile's own limits would make this request wait longer than allowed."""
 
     def __init__(self, wait_s: float) -> None:
-        super().__init__(f"client-side rate limit: the next request fits in {wait_s:.0f}s")
+        super().__init__(f"client-side rate limit: the next request fits in {fmt.wait(wait_s)}")
         self.wait_s = wait_s

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from botticelli.providers.errors import ProviderError, error_from_dict
+from botticelli.stats import SpeedFigures
+
 ROLES = ("user", "assistant", "system")
 TITLE_MAX = 60
 
@@ -59,6 +62,16 @@ class Message:
     finish_reason: str | None = None
     stats: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+
+    @property
+    def figures(self) -> SpeedFigures | None:
+        """The stored `stats` object as typed speed figures."""
+        return SpeedFigures.from_dict(self.stats) if self.stats else None
+
+    @property
+    def failure(self) -> ProviderError | None:
+        """The stored `error` object as a typed error of its kind (`one_line()`, `exit_code`, `hint`)."""
+        return error_from_dict(self.error, provider=self.profile) if self.error else None
 
     @property
     def interrupted(self) -> bool:
@@ -131,6 +144,16 @@ class BenchRun:
     run: int
     stats: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+
+    @property
+    def figures(self) -> SpeedFigures | None:
+        """The stored `stats` object as typed speed figures."""
+        return SpeedFigures.from_dict(self.stats) if self.stats else None
+
+    @property
+    def failure(self) -> ProviderError | None:
+        """The stored `error` object as a typed error of its kind, from the target's profile."""
+        return error_from_dict(self.error, provider=self.target.partition(":")[0]) if self.error else None
 
 
 def utc_now() -> str:

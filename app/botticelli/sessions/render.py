@@ -12,11 +12,11 @@ def stats_line(message: Message) -> str:
     the length limit says so; empty for messages with nothing to report (user and system messages).
     """
     from botticelli.format import cut_note, error_dict_line, summary_line
-    from botticelli.stats import SpeedFigures
 
     parts: list[str] = []
-    if message.stats:
-        parts.append(summary_line(SpeedFigures.from_dict(message.stats)))
+    figures = message.figures
+    if figures is not None:
+        parts.append(summary_line(figures))
     status = message.status
     if status and (message.role == "assistant" or message.finish_reason) and not (message.error and status == "error"):
         parts.append(cut_note(status) or status)

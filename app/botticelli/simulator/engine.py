@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from botticelli.simulator import content
+from botticelli.simulator.capacity import Capacity, HeldBody
 from botticelli.simulator.catalog import model_entry, models_body
 from botticelli.simulator.directives import (
     STATUS_FAULTS,
@@ -253,7 +254,6 @@ class SimEngine:
         except DirectiveError as exc:
             return self._bad(f"simulator directive: {exc}", code="invalid_sim_directive")
         faults = [f for f in directives.faults if self._fires(f)]
-        stream = bool(body.get("stream"))
         self.state.recent.append({"path": request.path, "headers": dict(request.headers), "body": body,
                                   "faults": [f.key for f in faults]})
         stalled_from = asyncio.get_running_loop().time()
@@ -266,11 +266,54 @@ class SimEngine:
         if entry is not None and not entry.active:
             return _error(fault_error(FaultSpec("decommissioned", {}, "decommissioned"), flavor, model),
                           self._rate_headers(model))
+        capacity = self._capacity()
+        held, waited = False, 0.0
+        if capacity is not None:
+            busy = capacity.admit(asyncio.get_running_loop().time())
+            if busy is not None:
+                return self._over_capacity(model, busy)
+            queued_from = asyncio.get_running_loop().time()
+            held = await capacity.enter()
+            waited = asyncio.get_running_loop().time() - queued_from
+            received += waited  # a queued request's TTFT starts when it gets its slot
+        try:
+            response = await self._answer(body, model, entry, directives, cleaned, faults, received, waited,
+                                          capacity if held else None)
+        except BaseException:
+            if held and capacity is not None:
+                capacity.leave()
+            raise
+        if held and capacity is not None and not isinstance(response.body, HeldBody):
+            capacity.leave()  # a whole (non-streamed) answer was sent, or an error
+        return response
+
+    def _capacity(self) -> Capacity | None:
+        """The server's shared limits, or None when there are none."""
+        if not self.settings.limited:
+            return None
+        if self.state.capacity is None:
+            self.state.capacity = self.settings.capacity()
+        return self.state.capacity
+
+    def _over_capacity(self, model: str, wait_s: float) -> SimResponse:
+        """A 429 for a request above `max_rps`, with the seconds until one fits as `retry-after`."""
+        fault = FaultSpec("429", {"retry_after": f"{wait_s:.3f}"}, "capacity")
+        extra = [("x-request-id", request_id(self.settings.flavor))]
+        return _error(fault_error(fault, self.settings.flavor, model), extra)
+
+    async def _answer(self, body: dict[str, Any], model: str, entry: SimModel | None, directives: Directives,
+                      cleaned: str, faults: list[FaultSpec], received: float, queued: float,
+                      holder: Capacity | None) -> SimResponse:
+        """The answer itself, paced by the model's speed and the server's shared capacity; a stream's body
+        keeps `holder`'s concurrency slot until it ends."""
+        flavor = self.settings.flavor
+        stream = bool(body.get("stream"))
+        capacity = self.state.capacity if self.settings.limited else None
         speed = self.settings.speed_for(model)
         speed = ModelSpeed(directives.tps if directives.tps is not None else speed.tps,
                            directives.ttft_s if directives.ttft_s is not None else speed.ttft_s)
         reasoning, answer, finish = self._tokens(directives, cleaned, entry, body)
-        prompt_tokens = max(1, math.ceil(sum(len(_message_text(m)) for m in messages) / 4))
+        prompt_tokens = max(1, math.ceil(sum(len(_message_text(m)) for m in body["messages"]) / 4))
         wire = make_wire(flavor, Identity(
             model=self._served_model(model, entry), created=int(time.time()), request_id=request_id(flavor),
             seed=self._random.randrange(1 << 31),
@@ -281,16 +324,20 @@ class SimEngine:
             *self._rate_headers(model, prompt_tokens + len(reasoning) + len(answer)),
             ("x-sim-tps", f"{speed.tps:g}"), ("x-sim-ttft", f"{speed.ttft_s:g}"),
         ]
-        queue_time = round(0.012 + (self.state.chat_requests % 10) * 0.0004, 9)
+        queue_time = round(0.012 + (self.state.chat_requests % 10) * 0.0004 + max(queued, 0.0), 9)
         prompt_time = round(prompt_tokens / 20000, 9)
 
         def usage(completion: int, reasoning_count: int, completion_time: float) -> SimUsage:
             return SimUsage(prompt_tokens, completion, reasoning_count, queue_time, prompt_time, completion_time)
 
-        plan = StreamPlan(wire, reasoning, answer, finish, received + speed.ttft_s, speed.tps, usage, faults)
+        plan = StreamPlan(wire, reasoning, answer, finish, received + speed.ttft_s, speed.tps, usage, faults,
+                          capacity)
         if stream:
             headers = [("content-type", wire.stream_content_type), ("cache-control", "no-cache"), *headers]
-            return SimResponse(200, headers, self._tracked(stream_body(plan)))
+            produced: AsyncIterator[bytes] = self._tracked(stream_body(plan))
+            if holder is not None:
+                produced = HeldBody(produced, holder)
+            return SimResponse(200, headers, produced)
         return await self._complete(plan, wire, headers)
 
     def _served_model(self, model: str, entry: SimModel | None) -> str:
@@ -335,6 +382,8 @@ class SimEngine:
         stall = next((f for f in plan.faults if f.name == "stall_mid"), None)
         extra = stall.number("seconds", 5.0) if stall is not None else 0.0
         due = plan.start + extra + max(n - 1, 0) * plan.interval
+        if plan.capacity is not None and n:
+            due = max(due, plan.capacity.reserve(plan.start + extra, n))
         first = loop.time()
         if due > first:
             await asyncio.sleep(due - first)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
+from botticelli.simulator.capacity import Capacity
 from botticelli.simulator.catalog import builtin_models
 from botticelli.simulator.specs import FLAVORS, ModelSpeed, SimModel
 
@@ -22,20 +23,36 @@ class SimSettings:
     models: tuple[SimModel, ...] | None = None
     requests_per_day: int = 14400
     tokens_per_minute: int = 250_000
+    capacity_tps: float = 0.0  # decode tokens/s shared by all streams; 0 = unlimited (see capacity.py)
+    max_concurrency: int = 0  # answers at once, more wait in a queue; 0 = unlimited
+    max_rps: float = 0.0  # requests/s above which the answer is a 429; 0 = unlimited
 
     def __post_init__(self) -> None:
         if self.flavor not in FLAVORS:
             raise ValueError(f"unknown simulator flavour {self.flavor!r} (choose one of {', '.join(FLAVORS)})")
         ModelSpeed(self.tps, self.ttft_s)  # validates
+        self.capacity()  # validates
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SimSettings:
-        """Settings from `botticelli simulate` flags (`--flavor`, `--tps`, `--ttft`)."""
+        """Settings from `botticelli simulate` flags (`--flavor`, `--tps`, `--ttft`, capacity flags)."""
         return cls(
             flavor=getattr(args, "flavor", "groq"),
             tps=float(getattr(args, "tps", 500.0)),
             ttft_s=float(getattr(args, "ttft", 0.2)),
+            capacity_tps=float(getattr(args, "capacity_tps", 0.0)),
+            max_concurrency=int(getattr(args, "max_concurrency", 0)),
+            max_rps=float(getattr(args, "max_rps", 0.0)),
         )
+
+    @property
+    def limited(self) -> bool:
+        """True when any capacity limit is set."""
+        return bool(self.capacity_tps or self.max_concurrency or self.max_rps)
+
+    def capacity(self) -> Capacity:
+        """A fresh `Capacity` (shared limits, live state) for these settings."""
+        return Capacity(self.capacity_tps, self.max_concurrency, self.max_rps)
 
     def catalogue(self) -> tuple[SimModel, ...]:
         """The models `/models` lists."""

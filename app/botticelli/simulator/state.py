@@ -9,6 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from botticelli.simulator.capacity import Capacity
 from botticelli.simulator.ratelimit import RateLimits
 
 RECENT_REQUESTS = 50
@@ -25,6 +26,7 @@ class SimState:
     fault_counts: dict[str, int] = field(default_factory=dict)
     limits: dict[str, RateLimits] = field(default_factory=dict)
     recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT_REQUESTS))
+    capacity: Capacity | None = None  # the server's shared limits, made from the settings on first use
 
     def reset(self) -> None:
         """Zero the counters, fault counters and rate limits (live connections stay counted)."""
@@ -33,6 +35,8 @@ class SimState:
         self.fault_counts.clear()
         self.limits.clear()
         self.recent.clear()
+        if self.capacity is not None:
+            self.capacity.clear()
 
     def fault_hit(self, key: str) -> int:
         """Count one more request carrying the fault spec `key`; return its 1-based number."""

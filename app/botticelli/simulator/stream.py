@@ -12,6 +12,7 @@ import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from botticelli.simulator.capacity import Capacity
 from botticelli.simulator.content import filler_text
 from botticelli.simulator.directives import FaultSpec
 from botticelli.simulator.errors import STREAM_ERROR_EVENT
@@ -48,6 +49,7 @@ class StreamPlan:
     tps: float  # 0 or inf: unpaced
     usage: Callable[[int, int, float], SimUsage]  # (completion tokens, reasoning tokens, measured s) -> usage
     faults: list[FaultSpec] = field(default_factory=list)
+    capacity: Capacity | None = None  # the server's shared decode throughput, if limited
 
     @property
     def interval(self) -> float:
@@ -89,6 +91,9 @@ async def stream_body(plan: StreamPlan) -> AsyncIterator[bytes]:
     offset = 0.0
     extra = 0
     first_at: float | None = None
+    gate = plan.capacity if plan.capacity is not None and plan.capacity.tokens_per_s else None
+    reserved = -1
+    slot_due = 0.0
     head = wire.first_chunk()
     buf: list[bytes] = [ping] if ping else []
 
@@ -134,6 +139,14 @@ async def stream_body(plan: StreamPlan) -> AsyncIterator[bytes]:
             break
         now = clock()
         due = plan.start + offset + i * interval
+        if gate is not None and now >= due:
+            # Due on the stream's own schedule: now take the server's next free slot (taken in time order, so a
+            # later token never blocks an earlier one). The next token is still due on the stream's own
+            # schedule, so a stream that was held back catches up when the server has room again.
+            if reserved < i:
+                slot_due = gate.reserve(due)
+                reserved = i
+            due = slot_due
         if now < due:
             if buf:
                 yield flush()

@@ -43,7 +43,9 @@ from botticelli.bench.runner import (
 from botticelli.bench.summary import TargetSummary
 from botticelli.chat.events import ContentDelta, Figures, ReasoningDelta, TurnEvent
 from botticelli.chat.network import NetworkThread
-from botticelli.config import Config, Profile, has_key
+from botticelli.config import Config, ConfigError, Profile, has_key, parse_target
+from botticelli.history.races import StoredRace
+from botticelli.safety import strip_escapes
 from botticelli.sessions import SessionStoreError
 from botticelli.stats import SpeedFigures
 from botticelli.targets import Target
@@ -95,6 +97,10 @@ class RaceScreen(Screen[None]):
         Binding("ctrl+s", "export_csv", "CSV", priority=True, tooltip="Save the results as CSV"),
         Binding("ctrl+o", "export_json", "JSON", priority=True, tooltip="Save the results as JSON"),
         Binding("ctrl+b", "toggle_setup", "Targets", priority=True, tooltip="Show or hide the target picker"),
+        Binding("f5", "history", "History", priority=True,
+                tooltip="Stored races: open one as it finished, or race it again"),
+        Binding("f6", "toggle_runs", "Runs chart", priority=True,
+                tooltip="Show every run's TTFT and decode tok/s instead of the bars of the medians"),
         Binding("escape", "close", "Close", tooltip="Stop any race and close this screen"),
     ]
 
@@ -362,6 +368,85 @@ class RaceScreen(Screen[None]):
                 save_race(result)
             except SessionStoreError as exc:
                 self.notify(exc.one_line(), title="Race not stored", severity="warning", markup=False)
+
+    # -- stored races ----------------------------------------------------------------------------------------
+
+    @work(group="race-history", exclusive=True, exit_on_error=False)
+    async def action_history(self) -> None:
+        """Pick a stored race: open it as it finished, or race it again."""
+        from botticelli.tui.screens.race_history import RaceHistoryScreen
+
+        if self.racing:
+            self.notify("A race is running: wait for it, or stop it with escape.", severity="warning",
+                        markup=False)
+            return
+        pick = await self.app.push_screen_wait(RaceHistoryScreen())
+        if pick is None:
+            return
+        if pick.action == "open":
+            await self.show_stored(pick.race)
+        else:
+            self.race_again(pick.race)
+
+    async def show_stored(self, race: StoredRace) -> None:
+        """Show a stored race's table, bars and per-run chart; its prompt and targets are set to race again."""
+        self.cancel_race()
+        self.result = None
+        container = self.query_one("#race-columns", Horizontal)
+        await container.remove_children()
+        self.columns = []
+        missing = self._choose(race)
+        note = f" No profile now for: {', '.join(missing)}." if missing else ""
+        await container.mount(Static(
+            f"Stored race of {race.created_at.replace('T', ' ').removesuffix('Z')} UTC (answers are not kept, "
+            f"only their figures).{note}\nctrl+r races it again once, ctrl+g ×{race.runs_per_target}.",
+            id="race-placeholder", markup=False))
+        self.summary.show_stored(race)
+        self.status.update(f"Stored race: {race.runs_per_target} run(s) per target. f5 lists the stored races.")
+
+    def race_again(self, race: StoredRace) -> None:
+        """Race the stored race's prompt against its targets, as many runs each (a warm-up first for 2+)."""
+        missing = self._choose(race)
+        if missing:
+            self.notify(f"No profile now for: {', '.join(missing)}; racing the others.", title="Race again",
+                        severity="warning", markup=False)
+        runs = race.runs_per_target
+        self.query_one("#race-repeat", Input).value = str(min(max(runs, 1), MAX_REPEAT))
+        if runs > 1:
+            self.action_repeat()
+        else:
+            self.action_race()
+
+    def _choose(self, race: StoredRace) -> list[str]:
+        """Put the race's prompt in the input and select its targets (adding a model a configured profile does
+        not list); returns the targets whose profile is gone."""
+        self.prompt_input.value = race.prompt
+        self.target_list.deselect_all()
+        missing = []
+        for label in race.targets:
+            target = self.choices.get(label) or self._target_of(label)
+            if target is None:
+                missing.append(strip_escapes(label))
+                continue
+            if label not in self.choices:
+                self.choices[label] = target
+                self.target_list.add_option(Selection(choice_prompt(target), label))
+            self.target_list.select(label)
+        return missing
+
+    def _target_of(self, label: str) -> Target | None:
+        try:
+            profile_name, model = parse_target(label)
+        except ConfigError:
+            return None
+        profile = self.config.profiles.get(profile_name)
+        return Target(profile, model) if profile is not None else None
+
+    def action_toggle_runs(self) -> None:
+        if self.summary.has_class("-hidden"):
+            self.notify("No race to chart yet: run one, or open a stored one (f5).", markup=False)
+            return
+        self.summary.toggle_view()
 
     # -- export ----------------------------------------------------------------------------------------------
 

@@ -14,10 +14,12 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from botticelli import format as fmt
-from botticelli.bench.report import WINNER_MARK, tps_text
-from botticelli.bench.runner import BenchResult
+from botticelli.bench.report import WINNER_MARK
+from botticelli.bench.runner import BenchResult, RunResult
 from botticelli.bench.summary import Spread, TargetSummary, summarize, winner
+from botticelli.history.races import StoredRace
 from botticelli.safety import strip_escapes
+from botticelli.tui.widgets.race_runs_chart import RaceRunsChart
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 FULL = "█"
@@ -98,9 +100,9 @@ def _spread(value: Spread | None, fmt: str) -> str:
 def _tps_spread(value: Spread | None) -> str:
     if value is None:
         return "—"
-    text = tps_text(value.median)
+    text = fmt.rate(value.median)
     if value.n > 1:
-        text += f" ({tps_text(value.min)}–{tps_text(value.max)})"
+        text += f" ({fmt.rate(value.min)}–{fmt.rate(value.max)})"
     return text
 
 
@@ -128,8 +130,8 @@ def _row(s: TargetSummary, runs: int, best: str | None, slow_decode: str | None,
     cells = [
         _spread(s.figures.get("ttft_s"), ".3f"),
         _tps_spread(s.figures.get("decode_tps")),
-        tps_text(s.median("e2e_tps")),
-        tps_text(s.median("server_tps")),
+        fmt.rate(s.median("e2e_tps")),
+        fmt.rate(s.median("server_tps")),
         "—" if tokens is None else ("" if s.tokens_exact else "~") + f"{tokens.median:.0f}",
         ratios,
     ]
@@ -144,7 +146,8 @@ def _extreme(summaries: Sequence[TargetSummary], figure: str, highest: bool) -> 
 
 
 class RaceSummary(Vertical):
-    """Shown when a race ends: caption, table and bars."""
+    """Shown when a race ends (or a stored one is opened): caption, table, and the bars of the medians or,
+    toggled with `toggle_view`, the per-run chart."""
 
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -157,6 +160,7 @@ class RaceSummary(Vertical):
         table: DataTable[Text] = DataTable(id="race-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield RaceBars(id="race-bars")
+        yield RaceRunsChart(id="race-runs")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -166,12 +170,30 @@ class RaceSummary(Vertical):
         self.summaries, self.winner = [], None
         self.query_one(DataTable).clear()
         self.query_one(RaceBars).set_rows([])
+        self.query_one(RaceRunsChart).draw([], [])
         self.add_class("-hidden")
 
     def show(self, result: BenchResult) -> list[TargetSummary]:
-        """Fill the table and the bars from `result`; returns the summaries."""
+        """Fill the table, the bars and the per-run chart from `result`; returns the summaries."""
         plan = result.plan
         summaries = summarize(result.runs, plan.labels, result.simulated)
+        best = self._fill(summaries, result.runs, plan.runs)
+        self.query_one("#race-caption", Static).update(Content(caption(result, summaries, best)))
+        return summaries
+
+    def show_stored(self, race: StoredRace) -> list[TargetSummary]:
+        """Show a stored race as it finished: its table, bars and per-run chart; returns the summaries."""
+        summaries = race.summaries
+        best = self._fill(summaries, race.runs, race.runs_per_target)
+        self.query_one("#race-caption", Static).update(Content(stored_caption(race, summaries, best)))
+        return summaries
+
+    def toggle_view(self) -> bool:
+        """Switch between the bars of the medians and the per-run chart; True when the chart shows."""
+        self.toggle_class("-runs")
+        return self.has_class("-runs")
+
+    def _fill(self, summaries: list[TargetSummary], runs: Sequence[RunResult], runs_per_target: int) -> str | None:
         best = winner(summaries, "decode_tps")
         best_ttft = winner(summaries, "ttft_s")
         compare = sum(1 for s in summaries if s.median("decode_tps") is not None) >= 2
@@ -180,15 +202,25 @@ class RaceSummary(Vertical):
         table = self.query_one(DataTable)
         table.clear()
         for s in summaries:
-            table.add_row(*_row(s, plan.runs, best, slow_decode, slow_ttft, compare), key=s.target)
+            table.add_row(*_row(s, runs_per_target, best, slow_decode, slow_ttft, compare), key=s.target)
         self.query_one(RaceBars).set_rows([
             BarRow(s.target, s.median("decode_tps"), s.median("ttft_s"), s.target == best, s.target == best_ttft)
             for s in summaries
         ])
-        self.query_one("#race-caption", Static).update(Content(caption(result, summaries, best)))
+        self.query_one(RaceRunsChart).draw(runs, [s.target for s in summaries])
         self.summaries, self.winner = summaries, best
         self.remove_class("-hidden")
-        return summaries
+        return best
+
+
+def winner_line(summaries: Sequence[TargetSummary], best: str | None) -> str:
+    """`★ demo:demo-fast wins: 13.4× faster decode than the slowest`, or why there is no winner."""
+    if best is None:
+        if sum(1 for s in summaries if s.median("decode_tps") is not None) >= 2:
+            return "No clear winner: the decode difference is within the runs' spread"
+        return "No winner: fewer than two targets finished"
+    ratio = next(s.decode_ratio_to_slowest for s in summaries if s.target == best)
+    return f"{WINNER_MARK} {strip_escapes(best)} wins: {ratio:.1f}× faster decode than the slowest"
 
 
 def caption(result: BenchResult, summaries: Sequence[TargetSummary], best: str | None) -> str:
@@ -196,10 +228,17 @@ def caption(result: BenchResult, summaries: Sequence[TargetSummary], best: str |
     plan = result.plan
     runs = f"{plan.runs} run{'s' if plan.runs != 1 else ''} each"
     warm = f" after {plan.warmup} warm-up" if plan.warmup else ", no warm-up"
-    head = "No winner: fewer than two targets finished"
-    if best is not None:
-        ratio = next(s.decode_ratio_to_slowest for s in summaries if s.target == best)
-        head = f"{WINNER_MARK} {strip_escapes(best)} wins: {ratio:.1f}× faster decode than the slowest"
+    head = winner_line(summaries, best)
     medians = "medians (min–max)" if plan.runs > 1 else "one run: no spread"
     return (f"{head} · {runs}{warm} · {medians} · decode excludes TTFT, e2e includes it · "
             f"max_tokens {plan.max_tokens}, temperature 0")
+
+
+def stored_caption(race: StoredRace, summaries: Sequence[TargetSummary], best: str | None) -> str:
+    """`★ groq:… wins: 2.3× faster decode · stored race of 2026-12-02 15:30 UTC · 3 runs each · medians …`."""
+    head = winner_line(summaries, best)
+    runs = race.runs_per_target
+    medians = "medians (min–max)" if runs > 1 else "one run: no spread"
+    when = race.created_at.replace("T", " ").removesuffix("Z")[:16]
+    return (f"{head} · stored race of {when} UTC · {runs} run{'s' if runs != 1 else ''} each · {medians} · "
+            "ctrl+r / ctrl+g race it again")
