@@ -36,7 +36,7 @@ def test_the_summary_line_is_the_same_style_as_the_bar_and_marks_a_cut_answer() 
 
 def test_rate_limits_say_what_is_left_and_when_it_resets() -> None:
     info = RateLimitInfo(limit_requests=14400, limit_tokens=250000, remaining_requests=14399,
-                         remaining_tokens=249811, reset_requests_s=6.0, reset_tokens_s=0.04)
+                         remaining_tokens=249811, reset_requests_s=6.0, reset_tokens_s=1.0)
     assert fmt.rate_limit_text(info) == ("14,399 requests left, resets in 6 s · "
                                          "249,811 tokens left, resets in 1 s")
     assert fmt.scarcest_limit(info) == "249,811 tokens left, resets in 1 s"  # 99.92 % < 99.99 % left

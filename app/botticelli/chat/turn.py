@@ -124,7 +124,18 @@ class Turn:
     # -- running ---------------------------------------------------------------------------------------------
 
     async def run(self, emit: Emit) -> ev.Finished | ev.Failed:
-        """Run the turn, telling `emit` everything; returns the last event (`Finished` or `Failed`)."""
+        """Run the turn, telling `emit` everything; returns the last event (`Finished` or `Failed`).
+
+        An exception raised by `emit` itself (a closed stdout, say) is the caller's: the turn is recorded as
+        cancelled and the exception goes back to the caller as it was."""
+        try:
+            return await self._run(_Guarded(emit))
+        except _CallerError as failure:
+            if self.recording is not None and self.outcome is None:
+                self.recording.finish(self.text, self.reasoning, "cancelled", self.figures(), None)
+            raise failure.error from None
+
+    async def _run(self, emit: Emit) -> ev.Finished | ev.Failed:
         clock = self.clock
         emit(ev.Started(self.profile, self.request.model, clock()))
         try:
@@ -156,6 +167,8 @@ class Turn:
         except asyncio.CancelledError:
             self._end(emit, ev.Finished("cancelled", self.text, self.reasoning, self.figures(), self.rate_limit,
                                         clock()))
+            raise
+        except _CallerError:
             raise
         except Exception as exc:  # the provider's, the config's, or a bug: the caller gets `Failed`, not a raise
             if not isinstance(exc, ProviderError | ConfigError):
@@ -199,3 +212,26 @@ class Turn:
                     await task
                 except asyncio.CancelledError:
                     pass
+
+
+class _CallerError(Exception):
+    """An exception raised by the caller's `emit`, carried out of the turn untouched."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
+class _Guarded:
+    """`emit`, with its own exceptions marked as the caller's."""
+
+    __slots__ = ("_emit",)
+
+    def __init__(self, emit: Emit) -> None:
+        self._emit = emit
+
+    def __call__(self, event: ev.TurnEvent) -> None:
+        try:
+            self._emit(event)
+        except Exception as exc:
+            raise _CallerError(exc) from exc
