@@ -122,6 +122,23 @@ async def race(out: Path) -> Path:
     return path
 
 
+async def speed(pilot: Pilot) -> None:
+    from botticelli.history.demo import END, seed_history
+    from botticelli.sessions import SessionStore
+    from botticelli.tui.screens.speed import SpeedScreen
+
+    with SessionStore.open() as store:
+        seed_history(store)
+    await pilot.press("f3")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SpeedScreen), "the speed screen")
+    screen = pilot.app.screen
+    screen.now = END  # type: ignore[attr-defined]  # the demo week, whatever the date today
+    screen.action_reload()  # type: ignore[attr-defined]
+    await wait_until(pilot, lambda: screen.history is not None  # type: ignore[attr-defined]
+                     and screen.history.window == screen.current_window()  # type: ignore[attr-defined]
+                     and not screen.workers, "the speed history")
+
+
 SHOTS: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "01-start": empty,
     "02-answer": answer,
@@ -130,6 +147,7 @@ SHOTS: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "05-picker-missing-key": picker_missing_key,
     "06-help": help_screen,
     "07-sessions": sessions,
+    "09-speed": speed,
 }
 RACE_SHOT = "08-race"
 

@@ -15,7 +15,6 @@ from botticelli.config import (
     Profile,
     RateLimits,
     check_key_destination,
-    key_source_hint,
     key_status,
     load_config,
     parse_target,
@@ -311,12 +310,12 @@ def test_a_missing_or_silent_or_hanging_key_command_is_a_config_error() -> None:
 
 def test_key_status_describes_the_source_without_the_key() -> None:
     groq = load_config(env={}).profiles["groq"]
-    assert key_source_hint(groq, {"GROQ_API_KEY": GROQ_KEY}) == "set (GROQ_API_KEY)"
-    assert key_source_hint(groq, {}) == "missing: set GROQ_API_KEY"
+    assert key_status(groq, {"GROQ_API_KEY": GROQ_KEY}).describe() == "set (GROQ_API_KEY)"
+    assert key_status(groq, {}).describe() == "missing: set GROQ_API_KEY"
     literal = custom(api_key=GROQ_KEY)
-    assert key_source_hint(literal, {}) == "set (api_key in config.toml, gsk_…WXYZ)"
+    assert key_status(literal, {}).describe() == "set (api_key in config.toml, gsk_…WXYZ)"
     assert key_status(custom(api_key_cmd="pass show x"), {}).present is None
-    assert key_source_hint(custom(), {}) == "not needed"
+    assert key_status(custom(), {}).describe() == "not needed"
 
 
 # --- where a key may go ----------------------------------------------------------------------------------

@@ -117,3 +117,15 @@ def test_validate_warns_when_a_key_would_go_out_unencrypted(
     err = capsys.readouterr().err
     assert "warning: profile lan: would send the API key unencrypted to http://192.168.1.9:8000" in err
     assert "lan-secret-value" not in err
+
+
+def test_validate_warns_about_a_malformed_key_without_showing_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GROQ_API_KEY", "gsk_MALFORMEDsecret12345\u00e9")
+    write_config('[profiles.mine]\nbase_url = "https://api.example.com/v1"\napi_key = "sk-LITERALsecret123\\tx"\n')
+    assert main(["config", "validate"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: profile groq: the API key from GROQ_API_KEY contains a non-ASCII character" in err
+    assert "warning: profile mine: the API key from api_key in config.toml contains a control character" in err
+    assert "secret" not in err

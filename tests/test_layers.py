@@ -25,7 +25,8 @@ PACKAGE = APP / "botticelli"
 
 HEADLESS = ("botticelli.chat", "botticelli.config", "botticelli.providers", "botticelli.sessions", "botticelli.bench",
             "botticelli.simulator", "botticelli.stats", "botticelli.safety", "botticelli.targets", "botticelli.errors",
-            "botticelli.format", "botticelli.commands.ask", "botticelli.commands.bench")
+            "botticelli.format", "botticelli.commands.ask", "botticelli.commands.bench", "botticelli.load",
+            "botticelli.history", "botticelli.untrusted_json")
 """Packages and modules that must run without Textual (the CLI, scripts, the network thread)."""
 
 # Modules that break the services rule and are being moved out of tui/. An entry whose module no longer exists
@@ -222,6 +223,7 @@ CORE_MODULES = [
     "botticelli.history.races",
     "botticelli.history.demo",
     "botticelli.history.report",
+    "botticelli.history.reference",
     "botticelli.commands.speed",
 ]
 

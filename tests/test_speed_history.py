@@ -220,3 +220,37 @@ def test_target_names_are_printed_without_escapes(capsys: pytest.CaptureFixture[
     assert cli("--since", "all", "--plot") == 0
     assert "\x1b" not in capsys.readouterr().out
 
+
+
+def test_until_is_included(store: SessionStore) -> None:
+    window = Window(until=datetime(2026, 12, 3, 10, 5, tzinfo=UTC), targets=(GROQ,))
+    assert [s.at for s in load(store, window).samples][-2:] == ["2026-12-03T10:04:00Z", "2026-12-03T10:05:00Z"]
+    assert len(load(store, window).samples) == 6  # November, then 10:01 to 10:05
+
+
+def test_a_published_figure_is_drawn_as_a_reference_line(store: SessionStore) -> None:
+    import plotext as plt
+
+    from botticelli.history.charts import built, draw_over_time
+
+    buckets = series(load(store, Window(targets=(GROQ,))).samples, "day")
+    assert draw_over_time(plt, buckets, "decode_tps", [GROQ], {GROQ: {"decode_tps": 1200.0}}) == 1
+    assert f"{GROQ} published" in plt.uncolorize(built(plt, 100, 20))
+    assert draw_over_time(plt, buckets, "decode_tps", [GROQ]) == 1
+    assert "published" not in plt.uncolorize(built(plt, 100, 20))
+
+
+def test_published_figures_from_the_hf_router_models_list(fixtures_dir) -> None:
+    from botticelli.history.reference import references_from_models
+
+    payload = json.loads((fixtures_dir / "hf_router_models_sample.json").read_text(encoding="utf-8"))
+    refs = references_from_models("huggingface", payload)
+    assert refs["huggingface:deepseek-ai/DeepSeek-R1:together"] == pytest.approx(
+        {"decode_tps": 48.25, "ttft_s": 0.2205})
+    assert "huggingface:deepseek-ai/DeepSeek-R1:deepinfra" not in refs  # status "error": no figures
+    hostile = {"data": [{"id": "m", "providers": [
+        {"provider": "p", "throughput": "fast", "first_token_latency_ms": -5},
+        {"provider": "q", "throughput": float("nan"), "first_token_latency_ms": 120},
+        "not a provider", {"provider": 7, "throughput": 10}]}, "junk", {"id": 3}]}
+    assert references_from_models("hf", hostile) == {"hf:m:q": {"ttft_s": 0.12}}
+    assert references_from_models("hf", ["not", "a", "body"]) == {}

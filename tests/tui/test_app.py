@@ -5,14 +5,23 @@ from __future__ import annotations
 import re
 
 from textual.command import CommandList
+from textual.screen import Screen
 
 from botticelli.tui.app import BotticelliApp
 from botticelli.tui.messages import AnswerFinished, PromptSent
-from botticelli.tui.screens.help import HelpScreen
+from botticelli.tui.screens.chat import ChatScreen
+from botticelli.tui.screens.help import HelpScreen, key_label
+from botticelli.tui.screens.race import RaceScreen
+from botticelli.tui.screens.race_history import RaceHistoryScreen
+from botticelli.tui.screens.sessions import SessionBrowser
 from botticelli.tui.screens.settings import SettingsScreen
+from botticelli.tui.screens.speed import SpeedScreen
+from botticelli.tui.widgets.chat_log import ChatLog
+from botticelli.tui.widgets.picker import Picker, PickerEntry
+from botticelli.tui.widgets.prompt_input import PromptInput
 from botticelli.tui.widgets.stats_bar import StatsBar
 
-from .app_helpers import answer_settled, last_message, log_of, prompt_of, send, wait_until
+from .app_helpers import answer_settled, last_message, log_of, prompt_of, send, settle_picker, wait_until
 
 SIZE = (120, 40)
 
@@ -250,10 +259,11 @@ async def test_copy_last_answer_and_last_code_block() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "show me some code")
         await pilot.press("ctrl+y")
-        assert app.clipboard == app.chat.exchanges[-1].answer
+        await wait_until(pilot, lambda: app.clipboard == app.chat.exchanges[-1].answer, "the answer copied")
         await pilot.press("ctrl+k")
         code = log_of(app).last_code_block()
-        assert code and app.clipboard == code and "```" not in code
+        assert code and "```" not in code
+        await wait_until(pilot, lambda: app.clipboard == code, "the code block copied")
 
 
 async def test_new_chat_clears_the_conversation() -> None:
@@ -318,15 +328,60 @@ async def test_help_lists_every_binding() -> None:
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), "the help to close")
 
 
-async def test_toggle_picker() -> None:
-    app = BotticelliApp()
+def test_help_has_every_key_of_the_transcript_picker_and_screens() -> None:
+    """Generated from the BINDINGS: each place's keys (own and inherited, e.g. the picker's space and r, the
+    transcript's r and scroll keys) are in its section, and tab / shift+tab once, under "Anywhere"."""
+    sections = dict(BotticelliApp().help_sections())
+    places = {
+        "Chat": ChatScreen, "Prompt input": PromptInput, "Transcript (when focused)": ChatLog,
+        "Model picker (when focused)": Picker, "Settings (f2)": SettingsScreen,
+        "Saved chats (ctrl+o)": SessionBrowser, "Race (ctrl+g)": RaceScreen, "Anywhere": BotticelliApp,
+        "Stored races (f5 in the race)": RaceHistoryScreen, "Speed history (f3)": SpeedScreen,
+    }
+    anywhere = {key_label(key) for key in Screen._merge_bindings().key_to_bindings}
+    for title, place in places.items():
+        shown = {key for row_keys, _ in sections[title] for key in row_keys.split(" / ")}
+        for key, bindings in place._merge_bindings().key_to_bindings.items():
+            if any(not b.system and (b.tooltip or b.description) for b in bindings):
+                assert key_label(key) in shown | anywhere, f"{title}: {key}"
+    assert {"space", "r", "shift+space"} <= {k for keys, _ in sections["Model picker (when focused)"]
+                                              for k in keys.split(" / ")}
+    assert any(keys == "r" and "reasoning" in text for keys, text in sections["Transcript (when focused)"])
+    assert anywhere <= {k for keys, _ in sections["Anywhere"] for k in keys.split(" / ")}
+    assert not any("tab" in keys for keys, _ in sections["Chat"])
+
+
+async def test_ctrl_b_picks_a_model_from_the_current_one() -> None:
+    """The start hint says "pick a model with ctrl+b": ctrl+b focuses the shown picker, on the current model;
+    pressed again (picker focused) it hides the picker; once more, it comes back."""
+    app = BotticelliApp(model="demo-slow")
     async with app.run_test(size=SIZE) as pilot:
+        await settle_picker(pilot)
         picker = app.chat.picker
-        assert picker.display
+        assert picker.display and app.focused is prompt_of(app)
+        await pilot.press("ctrl+b")
+        assert picker.display and app.focused is picker
+        on_current = lambda: picker.cursor_node is not None and picker.cursor_node.data == PickerEntry(  # noqa: E731
+            "demo", "demo-slow")
+        await wait_until(pilot, on_current, "the cursor on demo-slow")
         await pilot.press("ctrl+b")
         assert not picker.display and app.focused is prompt_of(app)
         await pilot.press("ctrl+b")
         assert picker.display and app.focused is picker
+        await wait_until(pilot, on_current, "the cursor back on demo-slow")
+
+
+async def test_picker_focused_before_its_models_load_lands_on_the_current_model() -> None:
+    app = BotticelliApp(model="demo-reasoning")
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.chat.picker
+        await pilot.press("ctrl+b")  # right at start: demo's models are still loading
+        assert app.focused is picker
+        await settle_picker(pilot)
+        await wait_until(pilot, lambda: picker.cursor_node is not None and picker.cursor_node.data == PickerEntry(
+            "demo", "demo-reasoning"), "the cursor on demo-reasoning")
+        await pilot.press("enter")  # keeps the current model
+        assert app.chat.target.model == "demo-reasoning"
 
 
 async def test_palette_switches_model_and_runs_actions() -> None:
@@ -340,7 +395,7 @@ async def test_palette_switches_model_and_runs_actions() -> None:
         await wait_until(pilot, lambda: app.chat.target.model == "demo-slow", "the switch")
         titles = {command.title for command in app.get_system_commands(app.chat)}
         assert {"New chat", "Stop generation", "Regenerate last answer", "Edit last prompt", "Copy last answer",
-                "Copy last code block", "Settings", "Toggle model picker", "Help", "Theme", "Quit"} <= titles
+                "Copy last code block", "Settings", "Pick a model", "Help", "Theme", "Quit"} <= titles
 
 
 async def test_clients_are_closed_on_exit() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from botticelli.tui.app import BotticelliApp
 from botticelli.tui.widgets.stats_bar import StatsBar
 
-from .app_helpers import last_message, log_of, send
+from .app_helpers import last_message, log_of, send, wait_until
 
 SIZE = (120, 40)
 LITERALS = ("[INST] hi [/INST]", "x [/", "array[i]", "[bold]not bold[/bold]", "[/]", "[link=http://x]y[/link]")
@@ -35,6 +35,7 @@ async def test_markup_and_escapes_in_an_answer_render_literally() -> None:
         assert "aGk=" not in shown and "pwned" not in shown
         assert app.clipboard == ""
         await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: app.clipboard, "the copy")
         assert "\x1b" not in app.clipboard and "[INST] hi [/INST]" in app.clipboard
 
 

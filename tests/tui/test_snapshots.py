@@ -62,6 +62,7 @@ def test_picker_with_a_missing_key(snap_compare) -> None:
         groq.expand()
         await settle_picker(pilot, "groq")
         picker.focus()
+        await wait_until(pilot, lambda: picker.has_focus, "the picker's focus")
         picker.move_cursor(groq)
         await pilot.pause()
 

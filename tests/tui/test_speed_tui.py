@@ -158,3 +158,17 @@ def test_speed_screen_snapshot_at_80x24(snap_compare) -> None:
 
     assert snap_compare(SpeedHost(SpeedScreen(now=END, window="all")), terminal_size=(80, 24),
                         run_before=run_before)
+
+
+async def test_closing_while_reading_is_harmless() -> None:
+    seed_two_targets()
+    app = SpeedHost(SpeedScreen(now=NOW))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SpeedScreen)
+        await wait_until(pilot, lambda: loaded(screen), "the history")
+        screen.action_reload()
+        screen.dismiss(None)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not screen.is_attached and app.return_code is None

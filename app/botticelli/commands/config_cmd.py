@@ -60,8 +60,12 @@ def _validate(config: Config) -> int:
     if not config.exists:
         print(f"note: {config.path} does not exist; only the built-in profiles are used", file=sys.stderr)
     for profile in config.profiles.values():
-        if not profile.needs_key or key_status(profile).present is False:
+        status = key_status(profile)
+        if not profile.needs_key or status.present is False:
             continue
+        if status.problem:
+            print(f"warning: profile {profile.name}: the API key from {status.source} {status.problem} "
+                  "(it is refused before any request; set it again, to the key alone)", file=sys.stderr)
         try:
             check_key_destination(profile, "a key that would be sent")
         except ConfigError as exc:
@@ -105,7 +109,7 @@ def _profile_json(config: Config, profile: Profile) -> dict[str, Any]:
 
 
 def _print_table(config: Config) -> None:
-    from botticelli.config import key_source_hint
+    from botticelli.config import key_status
     from botticelli.safety import strip_escapes
 
     state = "" if config.exists else " (not found: built-in profiles only)"
@@ -113,7 +117,7 @@ def _print_table(config: Config) -> None:
     header = ("", "PROFILE", "FLAVOR", "DEFAULT MODEL", "KEY", "BASE URL")
     rows = [header]
     for profile in config.profiles.values():
-        key = "simulator, no key" if profile.simulated else key_source_hint(profile)
+        key = "simulator, no key" if profile.simulated else key_status(profile).describe()
         rows.append(
             (
                 "*" if profile.name == config.default_profile else "",

@@ -10,7 +10,10 @@ import argparse
 import os
 import shutil
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from botticelli.history import History
 
 DEFAULT_SINCE = "7d"
 PLOT_HEIGHT = 16
@@ -88,7 +91,7 @@ def speed(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _plot(history, by: str | None, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _plot(history: History, by: str | None, out: TextIO, err: TextIO) -> int:
     import plotext as plt
 
     from botticelli.history import auto_bucket

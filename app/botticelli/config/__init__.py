@@ -18,7 +18,6 @@ from botticelli.config.keys import (
     has_key,
     is_loopback_host,
     key_source,
-    key_source_hint,
     key_status,
     resolve_api_key,
 )
@@ -59,7 +58,6 @@ __all__ = [
     "has_key",
     "is_loopback_host",
     "key_source",
-    "key_source_hint",
     "key_status",
     "load_config",
     "parse_target",

@@ -91,11 +91,6 @@ class KeyStatus:
     problem: str | None = None
     """Why a present key cannot be used (`contains a line break`), or None."""
 
-    @property
-    def usable(self) -> bool:
-        """No key needed, or one is there (or a command will give it) and it is well formed."""
-        return not self.needed or (self.present is not False and self.problem is None)
-
     def describe(self) -> str:
         """`set (GROQ_API_KEY)`, `missing: set GROQ_API_KEY`, `not needed` or `from api_key_cmd (not run)`."""
         if not self.needed:
@@ -124,13 +119,13 @@ def key_status(profile: Profile, env: Mapping[str, str] | None = None) -> KeySta
 
 
 def has_key(profile: Profile, env: Mapping[str, str] | None = None) -> bool:
-    """True when the profile needs no key or a usable one can be found (an `api_key_cmd` counts as present)."""
-    return key_status(profile, env).usable
+    """True when the profile needs no key or one can be found (an `api_key_cmd` counts as present).
 
-
-def key_source_hint(profile: Profile, env: Mapping[str, str] | None = None) -> str:
-    """One phrase for where the key comes from, never the key: `set (GROQ_API_KEY)`, `missing: set HF_TOKEN ...`."""
-    return key_status(profile, env).describe()
+    A malformed key counts as found: using it fails before any request with the message that says what is
+    wrong with it (`resolve_api_key`), rather than a misleading "set GROQ_API_KEY".
+    """
+    status = key_status(profile, env)
+    return not status.needed or status.present is not False
 
 
 def resolve_api_key(
@@ -181,10 +176,10 @@ def _run_key_command(profile: Profile, env: Mapping[str, str], timeout_s: float)
     fix = f"run it yourself to see why, or fix api_key_cmd for [profiles.{profile.name}]"
 
     def failed(what: str) -> KeySourceError:
-        return KeySourceError(profile.name, f"api_key_cmd {what}", hint=fix)
+        return KeySourceError(profile.name, f"api_key_cmd{what}", hint=fix)
 
     if not argv:
-        raise failed("is empty")
+        raise failed(" is empty")
     try:
         done = subprocess.run(
             argv,
@@ -195,17 +190,17 @@ def _run_key_command(profile: Profile, env: Mapping[str, str], timeout_s: float)
             check=False,
         )
     except FileNotFoundError:
-        raise failed(f"could not run: command not found: {json.dumps(argv[0])}") from None
+        raise failed(f": command not found: {json.dumps(argv[0])}") from None
     except subprocess.TimeoutExpired:
-        raise failed(f"did not finish within {timeout_s:g} s") from None
+        raise failed(f" did not finish within {timeout_s:g} s") from None
     except OSError as exc:
-        raise failed(f"could not be started: {exc.strerror or type(exc).__name__}") from None
+        raise failed(f" could not be started: {exc.strerror or type(exc).__name__}") from None
     if done.returncode != 0:
-        raise failed(f"failed with exit status {done.returncode}")
+        raise failed(f" failed with exit status {done.returncode}")
     lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
     key = lines[0].strip() if lines else ""
     if not key:
-        raise failed("printed nothing")
+        raise failed(" printed nothing")
     return key
 
 

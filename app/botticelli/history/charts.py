@@ -27,7 +27,8 @@ Plt = Any
 
 References = Mapping[str, Mapping[str, float]]
 """target -> {"decode_tps": published tok/s, "ttft_s": published latency}: the catalogue's figures, drawn as
-reference lines. The provider catalogue (HF router `/models`) does not carry them yet: callers pass {}."""
+reference lines. `history.reference.references_from_models` reads them from an HF router `/models` body; the
+app's provider catalogue does not keep that body yet, so the Speed screen gets {} until it does."""
 
 
 def label(target: str, limit: int = LABEL_MAX) -> str:

@@ -29,7 +29,13 @@ RACES = (
 )
 
 
-def _answers(count: int, rnd: random.Random) -> Iterator[tuple[str, NewMessage]]:
+ANSWER_TEXT = (
+    "A CPU cache keeps recently used memory close to the core, so the next read of the same line takes a few "
+    "cycles instead of a hundred. "
+)
+
+
+def _answers(count: int, rnd: random.Random, chars: int) -> Iterator[tuple[str, NewMessage]]:
     names = list(TARGETS)
     start = END - timedelta(days=DAYS)
     step = timedelta(days=DAYS) / max(count, 1)
@@ -56,15 +62,17 @@ def _answers(count: int, rnd: random.Random) -> Iterator[tuple[str, NewMessage]]
             "e2e_tps": round(tokens / (figures_ttft + tokens / figures_decode), 1), "server_tps": None,
             "queue_s": None,
         }
-        yield at, NewMessage("assistant", "An answer.", at, profile=profile, model=model, finish_reason="stop",
-                             stats=stats)
+        text = (ANSWER_TEXT * (chars // len(ANSWER_TEXT) + 1))[:chars] if chars else "An answer."
+        yield at, NewMessage("assistant", text, at, profile=profile, model=model, finish_reason="stop", stats=stats)
 
 
-def seed_history(store: SessionStore, answers: int = 400, seed: int = 17, races: bool = True) -> None:
-    """Write `answers` chat answers (each after its prompt) spread over the week before `END`, and the races."""
+def seed_history(store: SessionStore, answers: int = 400, seed: int = 17, races: bool = True,
+                 answer_chars: int = 0) -> None:
+    """Write `answers` chat answers (each after its prompt, `answer_chars` long) spread over the week before
+    `END`, and the races."""
     rnd = random.Random(seed)
     batch: list[NewMessage] = []
-    for at, message in _answers(answers, rnd):
+    for at, message in _answers(answers, rnd, answer_chars):
         batch += [NewMessage("user", "A question.", at), message]
         if len(batch) >= 2 * PER_SESSION:
             store.import_session(NewSession("Speed history demo", batch[0].created_at, messages=batch))

@@ -49,7 +49,7 @@ SELECT 'race' AS source, target, created_at AS at, NULL AS finish,
 FROM bench_runs
 """
 _FILTERS = """
-WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at < ?2)
+WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at <= ?2)
   AND (?3 IS NULL OR target = ?3 OR substr(target, 1, length(?3) + 1) = ?3 || ':')
 """
 
@@ -80,7 +80,8 @@ class Sample:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """What to read: a time range, targets (a `profile:model`, or a profile for all its models) and a source."""
+    """What to read: a time range (both ends included), targets (a `profile:model`, or a profile for all its
+    models) and a source."""
 
     since: datetime | None = None
     until: datetime | None = None

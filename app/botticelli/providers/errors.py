@@ -1,8 +1,9 @@
 """The provider errors: everything a provider, the network or a response can do wrong.
 
 An openai-python-like tree under the one root, `botticelli.errors.BotticelliError`. Every error carries the
-facts a caller branches on: the profile (provider) it came from, the HTTP status, the provider's own code and
-message, and, for rate limits, how long to wait. `kind` and `exit_code` follow docs/ARCHITECTURE.md; `hint`
+facts a caller branches on: the name of the profile the request went through (the `provider` attribute, as
+the client is labelled), the HTTP status, the provider's own code and message, and, for rate limits, how long
+to wait. `kind` and `exit_code` follow docs/ARCHITECTURE.md; `hint`
 says what the user can do about it.
 """
 

@@ -6,6 +6,7 @@ import gc
 import sys
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -13,17 +14,19 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from botticelli import paths
 from botticelli.chat.meters import SteppedMeter
 from botticelli.chat.network import NetworkThread
 from botticelli.chat.pool import ClientFactory, ClientPool, ModelCatalog
 from botticelli.chat.recording import SessionKeeper
+from botticelli.clipboard import copy_out
 from botticelli.config import Config, ConfigError, has_key, load_config
 from botticelli.safety import strip_escapes
 from botticelli.targets import Target, resolve_target
 from botticelli.tui import APP_CSS
 from botticelli.tui.commands import CHAT_ACTIONS, ModelCommands
 from botticelli.tui.screens.chat import ChatScreen
-from botticelli.tui.screens.help import INPUT_NOTES, PALETTE_NOTES, PICKER_NOTES, HelpScreen, Section, binding_rows
+from botticelli.tui.screens.help import INPUT_NOTES, PALETTE_ROW, HelpScreen, Section, binding_rows
 from botticelli.tui.widgets.prompt_input import PromptInput
 
 if TYPE_CHECKING:
@@ -112,6 +115,18 @@ class BotticelliApp(App[int]):
         gc.freeze()
         if self.session_id:
             self.run_worker(self.open_session(self.session_id), group="open-session", exit_on_error=False)
+
+    # -- clipboard -------------------------------------------------------------------------------------------
+
+    def on_chat_screen_copy_requested(self, message: ChatScreen.CopyRequested) -> None:
+        self.copy_to_clipboard(message.text)  # OSC 52: the terminal's clipboard (also over ssh), unconfirmed
+        self._copy_out(message.text, message.what)
+
+    @work(thread=True, group="clipboard", exit_on_error=False)
+    def _copy_out(self, text: str, what: str) -> None:
+        """The system clipboard tool, off the UI thread; the toast says which took the text, or that none did."""
+        confirmed, report = copy_out(text, what)
+        self.notify(report, title="Copied" if confirmed else "Clipboard", markup=False)
 
     def _store_failed(self, error: SessionStoreError) -> None:
         """Called once, from the store's thread (`notify` is thread-safe)."""
@@ -212,7 +227,14 @@ class BotticelliApp(App[int]):
     # -- palette and help ------------------------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":  # Textual's saves to ~/Downloads only, and fails where there is none
+                yield command
+        yield SystemCommand(
+            "Screenshot",
+            "Save an SVG of the screen (in Downloads, else the data folder's screenshots/)",
+            lambda: self.set_timer(0.1, self.action_screenshot),  # once the palette has closed
+        )
         chat = self.screen_stack[0] if self.screen_stack else None
         if not isinstance(chat, ChatScreen):
             return
@@ -221,13 +243,41 @@ class BotticelliApp(App[int]):
                 entry.title, f"{entry.help} ({entry.key})", partial(chat.run_action, entry.action)
             )
 
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen (see `paths.screenshot_folders`) and say where it went."""
+        try:
+            saved = paths.save_screenshot(
+                self.export_screenshot(), [Path(path)] if path else None, filename
+            )
+        except OSError as error:
+            self.notify(f"Could not save the screenshot: {error}", title="Screenshot", severity="error",
+                        markup=False)
+            return
+        self.notify(f"Saved in {saved}", title="Screenshot", markup=False)
+
     def help_sections(self) -> list[Section]:
-        """Every binding, grouped by where it works."""
+        """Every key, grouped by where it works, generated from the BINDINGS (so the help cannot drift)."""
+        from botticelli.tui.screens.race import RaceScreen
+        from botticelli.tui.screens.race_history import RaceHistoryScreen
+        from botticelli.tui.screens.sessions import SessionBrowser
+        from botticelli.tui.screens.settings import SettingsScreen
+        from botticelli.tui.screens.speed import SpeedScreen
+        from botticelli.tui.widgets.chat_log import ChatLog
+        from botticelli.tui.widgets.picker import Picker
+
+        anywhere = set(Screen._merge_bindings().key_to_bindings)  # tab, shift+tab, copy the selected text
         return [
-            ("Chat", binding_rows(ChatScreen.BINDINGS)),
-            ("Anywhere", [*binding_rows(self.BINDINGS), *PALETTE_NOTES]),
-            ("Prompt input", [*binding_rows(PromptInput.BINDINGS), *INPUT_NOTES]),
-            ("Model picker", list(PICKER_NOTES)),
+            ("Chat", binding_rows(ChatScreen, skip=anywhere)),
+            ("Anywhere", [*binding_rows(type(self)), (self.COMMAND_PALETTE_BINDING, PALETTE_ROW),
+                          *binding_rows(Screen)]),
+            ("Prompt input", [*binding_rows(PromptInput), *INPUT_NOTES]),
+            ("Transcript (when focused)", binding_rows(ChatLog)),
+            ("Model picker (when focused)", binding_rows(Picker)),
+            ("Settings (f2)", binding_rows(SettingsScreen, skip=anywhere)),
+            ("Saved chats (ctrl+o)", binding_rows(SessionBrowser, skip=anywhere)),
+            ("Race (ctrl+g)", binding_rows(RaceScreen, skip=anywhere)),
+            ("Stored races (f5 in the race)", binding_rows(RaceHistoryScreen, skip=anywhere)),
+            ("Speed history (f3)", binding_rows(SpeedScreen, skip=anywhere)),
         ]
 
     def action_help(self) -> None:

@@ -43,7 +43,8 @@ CHAT_ACTIONS: tuple[PaletteAction, ...] = (
     PaletteAction("Race: compare providers…", "Send one prompt to 2–4 targets and compare their speed",
                   "app.open_race", "ctrl+g"),
     PaletteAction("Speed history…", "TTFT and decode tok/s per target over time, charted", "app.open_speed", "f3"),
-    PaletteAction("Toggle model picker", "Show or hide the profiles and models pane", "toggle_picker", "ctrl+b"),
+    PaletteAction("Pick a model", "Show and focus the profiles and models pane (again: hide it)", "toggle_picker",
+                  "ctrl+b"),
     PaletteAction("Focus input", "Move the cursor to the prompt", "focus_input", "ctrl+l"),
     PaletteAction("Help", "Every key binding", "help", "f1"),
 )

@@ -37,6 +37,8 @@ from botticelli.tui.widgets.stats_bar import StatsBar
 
 log = logging.getLogger("botticelli.tui")
 
+PICKER_MIN_WIDTH = 100
+"""Narrower terminals start with the picker hidden (ctrl+b shows it), leaving the width to the chat."""
 MeterFactory = Callable[[], SpeedMeter]
 PROMPT_SUBTITLE = "enter send · ctrl+j newline · ↑ last prompt"
 EDIT_SUBTITLE = "editing the last prompt: enter replaces it · esc leaves it as it was"
@@ -61,6 +63,7 @@ def key_hint(config: Config, limit: int = 2) -> str:
 class ChatScreen(Screen[None]):
     """Chat with one profile·model at a time; switch mid-chat from the picker or the palette."""
 
+    AUTO_FOCUS = "#prompt"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_chat", "New", tooltip="Start a new chat"),
         Binding("escape", "stop", "Stop", tooltip="Stop the answer (the part received is kept), or leave an edit"),
@@ -69,7 +72,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer"),
         Binding("ctrl+k", "copy_code", "Code", tooltip="Copy the last code block"),
         Binding("f2", "settings", "Settings", tooltip="System prompt, temperature, max tokens"),
-        Binding("ctrl+b", "toggle_picker", "Models", tooltip="Show or hide the model picker"),
+        Binding("ctrl+b", "toggle_picker", "Models", tooltip="Pick a model (again: hide the picker)"),
         # Not in the footer, which is full at 120 columns: the welcome text, f1 and the palette show them.
         Binding("ctrl+o", "app.open_sessions", "Sessions", show=False, tooltip="Saved chats: open, search"),
         Binding("ctrl+g", "app.open_race", "Race", show=False, tooltip="Race providers on one prompt"),
@@ -78,6 +81,14 @@ class ChatScreen(Screen[None]):
 
     class Ready(Message):
         """The screen is mounted and wired: a saved session can be shown in it now."""
+
+    class CopyRequested(Message):
+        """Copy `text` to the clipboard; `what` names it in the report (`the last answer (12 characters)`)."""
+
+        def __init__(self, text: str, what: str) -> None:
+            super().__init__()
+            self.text = text
+            self.what = what
 
     def __init__(
         self,
@@ -159,6 +170,7 @@ class ChatScreen(Screen[None]):
         self.welcome = self.query_one("#welcome", Static)
         self._show_target()
         self._sync_welcome()
+        self.picker.display = self.app.size.width >= PICKER_MIN_WIDTH
         self.prompt_input.focus()
         self.ready = True
         self.post_message(self.Ready())
@@ -474,17 +486,15 @@ class ChatScreen(Screen[None]):
         if not answer:
             self.notify("No answer to copy yet.", severity="warning", markup=False)
             return
-        self.app.copy_to_clipboard(answer)
-        self.notify(f"Copied the last answer ({len(answer):,} characters).", markup=False)
+        self.post_message(self.CopyRequested(answer, f"the last answer ({len(answer):,} characters)"))
 
     def action_copy_code(self) -> None:
         code = self.chat_log.last_code_block()
         if code is None:
             self.notify("No code block in the conversation yet.", severity="warning", markup=False)
             return
-        self.app.copy_to_clipboard(code)
         lines = code.count("\n") + 1
-        self.notify(f"Copied the last code block ({lines} line{'s' if lines != 1 else ''}).", markup=False)
+        self.post_message(self.CopyRequested(code, f"the last code block ({lines} line{'s' if lines != 1 else ''})"))
 
     def action_settings(self) -> None:
         self.app.push_screen(SettingsScreen(self.settings), callback=self._apply_settings)
@@ -496,12 +506,14 @@ class ChatScreen(Screen[None]):
         self.notify(f"Settings for this chat: {settings.describe()}.", markup=False)
 
     def action_toggle_picker(self) -> None:
+        """Show the picker and focus it (its cursor on the current model); hide it when it already has focus."""
         picker = self.picker
-        picker.display = not picker.display
-        if picker.display:
-            picker.focus()
-        else:
+        if picker.display and picker.has_focus:
+            picker.display = False
             self.prompt_input.focus()
+        else:
+            picker.display = True
+            picker.focus()
 
     def action_focus_input(self) -> None:
         self.prompt_input.focus()

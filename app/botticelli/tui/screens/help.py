@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import ClassVar
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
 Row = tuple[str, str]
 Section = tuple[str, Sequence[Row]]
 
 INPUT_NOTES: tuple[Row, ...] = (
-    ("shift+enter", "newline too, where the terminal sends it (kitty protocol)"),
-    ("End / Home", "end / start of line (ctrl+e, ctrl+k and ctrl+y are Botticelli's, even in the input)"),
-    ("ctrl+z", "undo in the input"),
-    ("ctrl+shift+k", "delete the current line in the input"),
-    ("paste", "multi-line paste is inserted as is, nothing is sent until Enter"),
+    ("shift+enter", "Only where the terminal sends it (kitty keyboard protocol)"),
+    ("end / home", "End / start of line (ctrl+e, ctrl+k and ctrl+y are Botticelli's, even in the input)"),
+    ("paste", "Multi-line paste is inserted as is; nothing is sent until enter"),
 )
-PICKER_NOTES: tuple[Row, ...] = (
-    ("enter", "on a profile: expand it (loads its models); on a model: talk to it from now on"),
-    ("r", "reload the highlighted profile's models"),
-)
-PALETTE_NOTES: tuple[Row, ...] = (
-    ("ctrl+p", "command palette: every action, every model, themes, keys, screenshot"),
-    ("tab / shift+tab", "move focus between input, picker and chat"),
-)
-KEY_NAMES = {"escape": "esc", "question_mark": "?"}
+PALETTE_ROW = "Command palette: every action, every model, themes, keys, screenshot"
+NARROW = 100
+"""Below this many columns the help is one column."""
+KEY_NAMES = {"escape": "esc", "question_mark": "?", "pageup": "pgup", "pagedown": "pgdn"}
 
 
 def key_label(keys: str) -> str:
@@ -39,15 +36,24 @@ def key_label(keys: str) -> str:
     return " / ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
-def binding_rows(bindings: Iterable[BindingType]) -> list[Row]:
-    """One row per binding that is shown in the footer or has a tooltip (inherited editing keys are left out)."""
-    rows: list[Row] = []
-    for item in bindings:
-        binding = item if isinstance(item, Binding) else Binding(*item)
-        description = binding.tooltip or (binding.description if binding.show else "")
-        if description:
-            rows.append((binding.key_display or key_label(binding.key), description))
-    return rows
+def binding_rows(node: type[DOMNode], *, skip: Collection[str] = ()) -> list[Row]:
+    """Every key `node` binds, its own and inherited (Textual's merge of the class's BINDINGS), one row per action:
+    described by its tooltip, else its description; the ones with a tooltip (Botticelli's) first."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    tipped: set[tuple[str, str]] = set()
+    for key, bindings in node._merge_bindings().key_to_bindings.items():  # what Textual itself dispatches
+        described = [b for b in bindings if not b.system and (b.tooltip or b.description)]
+        if key in skip or not described:
+            continue
+        with_tip = [b for b in described if b.tooltip]
+        binding = with_tip[-1] if with_tip else described[0]  # the most derived explanation
+        text = binding.tooltip or binding.description.capitalize()  # Textual's own read "Scroll Up"
+        group = (binding.action, text)
+        groups.setdefault(group, []).append(key)
+        if binding.tooltip:
+            tipped.add(group)
+    ordered = sorted(groups, key=lambda group: group not in tipped)  # stable: keeps the class's own order
+    return [(key_label(",".join(groups[group])), group[1]) for group in ordered]
 
 
 def help_table(sections: Sequence[Section]) -> Table:
@@ -96,6 +102,9 @@ class HelpScreen(ModalScreen[None]):
             if self.footer_note:
                 yield Static(Text(self.footer_note), id="help-note")
             yield Static(Text("esc closes", style="dim"), classes="dialog-hint")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one("#help-columns").set_class(event.size.width < NARROW, "-narrow")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -56,6 +56,8 @@ RACE_GROUP = "race"
 MIN_TARGETS = 2
 DEFAULT_REPEAT = 3
 MAX_REPEAT = 50
+SHORT = 32
+"""Below this many rows the screen is compact (`-short`)."""
 DEFAULT_TARGETS = ("demo:demo-fast", "demo:demo-slow")
 
 
@@ -168,6 +170,9 @@ class RaceScreen(Screen[None]):
         self.status = self.query_one("#race-status", Static)
         self.prompt_input = self.query_one("#race-prompt", Input)
         self.target_list: SelectionList[str] = self.query_one("#race-targets", SelectionList)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < SHORT, "-short")
 
     def _idle_status(self) -> str:
         return (f"Race: once, at the same time · Repeat: 1 warm-up + N rounds, medians · "

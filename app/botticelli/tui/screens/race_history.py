@@ -87,6 +87,8 @@ class RaceHistoryScreen(ModalScreen[RacePick | None]):
         self.app.call_from_thread(self._show, races, None)
 
     def _show(self, races: list[StoredRace], error: str | None) -> None:
+        if not self.is_attached:  # closed while the store was being read
+            return
         self.races, self.loaded = races, True
         table = self.query_one(DataTable)
         for race in races:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -12,6 +13,9 @@ from textual.validation import Function, Validator
 from textual.widgets import Button, Input, Label, TextArea
 
 from botticelli.chat.conversation import ChatSettings, parse_max_tokens, parse_temperature
+
+SHORT = 32
+"""Below this many rows the dialog is compact."""
 
 
 def _accepts(parse: object) -> Validator:
@@ -41,10 +45,11 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
         with Vertical(id="settings-dialog", classes="dialog"):
             yield Label("Conversation settings", classes="dialog-title")
             yield Label("System prompt (sent first with every request; empty for none)")
+            # Empty temperature or max tokens: the provider's default (the boxes say "default").
             yield TextArea(self.settings.system_prompt, id="system-prompt", soft_wrap=True, compact=True)
             with Horizontal(classes="settings-row"):
                 with Vertical():
-                    yield Label("Temperature (0–2; empty = default)")
+                    yield Label("Temperature (0–2)")
                     yield Input(
                         "" if self.settings.temperature is None else f"{self.settings.temperature:g}",
                         placeholder="default",
@@ -52,7 +57,7 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
                         validators=[_accepts(parse_temperature)],
                     )
                 with Vertical():
-                    yield Label("Max tokens (empty = default)")
+                    yield Label("Max tokens")
                     yield Input(
                         "" if self.settings.max_tokens is None else str(self.settings.max_tokens),
                         placeholder="default",
@@ -67,6 +72,10 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
 
     def on_mount(self) -> None:
         self.query_one("#system-prompt", TextArea).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # A short terminal (24 rows) gets a smaller system prompt box, so that Save and Cancel stay on screen.
+        self.query_one("#settings-dialog").set_class(event.size.height < SHORT, "-short")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":

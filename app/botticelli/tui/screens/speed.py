@@ -55,7 +55,8 @@ class SpeedScreen(Screen[None]):
         references: References | None = None,
     ) -> None:
         """`picked`: the targets to chart first (default: the busiest ones); `now` fixes the window's end
-        (snapshots); `references` are published figures to draw as lines (see `history.charts.References`)."""
+        (snapshots, screenshots: nothing newer is shown); `references` are published figures to draw as lines
+        (see `history.charts.References`)."""
         super().__init__()
         if window not in WINDOWS or source not in SOURCES:
             raise ValueError(f"window must be one of {WINDOWS}, source one of {SOURCES}")
@@ -80,7 +81,7 @@ class SpeedScreen(Screen[None]):
 
     def current_window(self) -> Window:
         since = None if self.window_name == "all" else parse_since(self.window_name, self.now)
-        return Window(since=since, until=None, source=self.source)
+        return Window(since=since, until=self.now, source=self.source)
 
     def action_reload(self) -> None:
         self._load(self.current_window())
@@ -99,10 +100,14 @@ class SpeedScreen(Screen[None]):
         self.app.call_from_thread(self._show, history, figures)
 
     def _failed(self, line: str) -> None:
+        if not self.is_attached:  # closed while the store was being read
+            return
         self.query_one("#speed-status", Static).update("The speed history could not be read.")
         self.notify(line, title="Speed history", severity="error", markup=False)
 
     def _show(self, history: History, figures: list[TargetFigures]) -> None:
+        if not self.is_attached:
+            return
         self.history, self.figures = history, figures
         if self.picked is None:
             busiest = sorted(figures, key=lambda f: (-f.count, f.target))[:DEFAULT_PICKED]

@@ -220,7 +220,9 @@ class ChatLog(ScrollView, can_focus=True):
     CODE_THEMES = ("monokai", "friendly")
     """Pygments themes for code blocks: dark, light."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "toggle_reasoning", "Reasoning", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "toggle_reasoning", "Reasoning", show=False, tooltip="Show or hide the answers' reasoning"),
+    ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "chat-log--user",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
@@ -32,7 +33,11 @@ class PickerEntry:
 class Picker(Tree[PickerEntry]):
     """Profiles → models. Expanding a profile loads its models in a worker; choosing one posts `ModelChosen`."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "reload", "Reload models", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False,
+                tooltip="On a profile: expand it (loads its models); on a model: talk to it from now on"),
+        Binding("r", "reload", "Reload models", show=False, tooltip="Reload the highlighted profile's models"),
+    ]
 
     class ModelChosen(Message):
         """The user picked `model` of `profile`."""
@@ -72,7 +77,7 @@ class Picker(Tree[PickerEntry]):
 
     def on_mount(self) -> None:
         self.border_title = "Models"
-        self.border_subtitle = "ctrl+b hides"
+        self.border_subtitle = "ctrl+b hides"  # the chat screen's ctrl+b: focus, then hide
         for name, profile in self.profiles.items():
             node = self.root.add(self._profile_label(profile), data=PickerEntry(name), allow_expand=True)
             self._profile_nodes[name] = node
@@ -143,6 +148,35 @@ class Picker(Tree[PickerEntry]):
         if not models:
             note = Text("(no models: pass --model)", style="dim italic")
             node.add_leaf(note, data=PickerEntry(profile_name, note=True))
+        cursor = self.cursor_node
+        if self.has_focus and self.current and self.current[0] == profile_name and (
+            cursor is None or cursor is node or cursor.parent is node
+        ):
+            self.call_after_refresh(self.reveal_current)  # the models came in while the cursor waited on them
+
+    # -- the cursor --------------------------------------------------------------------------------------------
+
+    def current_node(self) -> TreeNode[PickerEntry] | None:
+        """The node of the model the conversation talks to; its profile's node while the models are not listed
+        or the profile is collapsed."""
+        if self.current is None:
+            return None
+        profile_node = self._profile_nodes.get(self.current[0])
+        if profile_node is None or not profile_node.is_expanded:
+            return profile_node
+        for child in profile_node.children:
+            if child.data is not None and child.data.model == self.current[1]:
+                return child
+        return profile_node
+
+    def reveal_current(self) -> None:
+        """Put the cursor on the current model, so that the picker opens where the conversation is."""
+        node = self.current_node()
+        if node is not None:
+            self.move_cursor(node)
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.reveal_current()
 
     def model_list(self, profile_name: str) -> ModelList | None:
         """The models shown for a profile once loaded."""
