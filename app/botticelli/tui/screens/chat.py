@@ -66,9 +66,9 @@ class ChatScreen(Screen[None]):
     AUTO_FOCUS = "#prompt"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_chat", "New", tooltip="Start a new chat"),
-        Binding("escape", "stop", "Stop", tooltip="Stop the answer (the part received is kept), or leave an edit"),
+        Binding("escape", "stop", "Stop", tooltip="Stop the answer (part kept), or leave an edit"),
         Binding("ctrl+r", "regenerate", "Regenerate", tooltip="Ask again for the last prompt"),
-        Binding("ctrl+e", "edit_last", "Edit", tooltip="Edit the last prompt; enter replaces it, esc leaves it"),
+        Binding("ctrl+e", "edit_last", "Edit", tooltip="Edit the last prompt; sending it replaces it"),
         Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer"),
         Binding("ctrl+k", "copy_code", "Code", tooltip="Copy the last code block"),
         Binding("f2", "settings", "Settings", tooltip="System prompt, temperature, max tokens"),
