@@ -444,3 +444,17 @@ async def test_the_bar_fits_one_line_at_120_columns_with_rate_limits() -> None:
         line = stats.render_content(stats.content_region.width).plain
         assert line.startswith("groq·llama-3.1-8b") and "requests left" not in line and len(line) <= 118
         assert line.endswith("249,811 tokens left, resets in 1 s")
+
+
+async def test_an_answer_cut_by_max_tokens_says_so_in_its_footer_and_the_bar() -> None:
+    from botticelli.chat.conversation import ChatSettings
+
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        app.chat.settings = ChatSettings(max_tokens=5)
+        await send(pilot, "[[tokens:60]] [[tps:5000]] a long answer")
+        exchange = app.chat.exchanges[-1]
+        assert exchange.finish_reason == "length" and exchange.cut
+        assert "cut: the length limit" in (last_message(app).footer or "")
+        stats = app.chat.query_one(StatsBar)
+        assert stats.state == "done" and "done · cut" in stats.render_content().plain

@@ -64,6 +64,18 @@ async def test_race_two_demo_targets_to_a_winner() -> None:
         assert len(store.list_bench_runs(race_id=result.race_id)) == 2
 
 
+async def test_an_answer_cut_by_max_tokens_is_marked_cut_in_its_column() -> None:
+    app = host(["demo:demo-fast", "demo:demo-slow"], prompt="[[tokens:60]] [[tps:5000]] Name a colour.", max_tokens=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await finish(app, pilot)
+        assert [r.finish_reason for r in app.race.result.runs] == ["length", "length"]
+        for column in app.race.columns:
+            assert column.state == "done" and column.cut
+            assert "done · cut" in str(column.border_subtitle)
+
+
 async def test_failing_targets_show_their_error_and_never_stop_the_others() -> None:
     simulated_profiles()
     app = host(["quick:sim-quick", "flaky:sim-flaky", "groq:llama-3.1-8b-instant"])

@@ -105,6 +105,8 @@ class RunResult:
     exit_code: int = 0
     hint: str | None = None
     """What the user can do about the error (`set GROQ_API_KEY`)."""
+    finish_reason: str | None = None
+    """How the answer ended (`length`: cut by max_tokens); shown in the race, not part of the JSON run object."""
 
     @property
     def ok(self) -> bool:
@@ -293,7 +295,8 @@ class BenchRunner:
         if isinstance(outcome, Failed):
             return _failure(outcome.error, index, label, number, warmup, stream)
         return RunResult(label, index, number, outcome.figures, None, len(outcome.text),
-                         retried=stream is not None and stream.retries > 0, warmup=warmup)
+                         retried=stream is not None and stream.retries > 0, warmup=warmup,
+                         finish_reason=outcome.finish_reason)
 
 
 def _ignore(event: TurnEvent) -> None:

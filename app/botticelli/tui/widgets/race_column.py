@@ -59,6 +59,8 @@ class RaceColumn(Vertical):
         self.state: State = "ready"
         self.run_label = ""
         self.figures: SpeedFigures | None = None
+        self.cut = False
+        """The last answer stopped at the length limit (max_tokens): it is incomplete."""
         self.winner = False
         self._answer: list[str] = []
         self._reasoning: list[str] = []
@@ -92,6 +94,7 @@ class RaceColumn(Vertical):
         self._answer, self._reasoning = [], []
         self._stripper, self._reasoning_stripper = EscapeStripper(), EscapeStripper()
         self.figures = None
+        self.cut = False
         self.state = "waiting"
         self.set_class(False, "-failed")
         self._body_widget.set_class(False, "-error")
@@ -131,6 +134,7 @@ class RaceColumn(Vertical):
         self._answer.append(self._stripper.flush())
         self._reasoning.append(self._reasoning_stripper.flush())
         self.figures = result.stats
+        self.cut = result.finish_reason in ("length", "content_filter")
         if result.ok:
             self.state = "done"
         else:
@@ -175,7 +179,8 @@ class RaceColumn(Vertical):
         if self.target.profile.simulated:
             title.append((" (simulated)", ""))
         self.border_title = Content.assemble(*title)
-        state = f"{self.state} · {self.run_label}" if self.run_label else self.state
+        state = f"{self.state} · cut" if self.cut and self.state == "done" else self.state
+        state = f"{state} · {self.run_label}" if self.run_label else state
         self.border_subtitle = Content.styled(state, STATE_STYLES.get(self.state, ""))
 
     def _tick(self) -> None:
