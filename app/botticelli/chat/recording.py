@@ -205,11 +205,6 @@ class SessionKeeper:
         self._submit(self._finish, turn, strip_escapes(text), strip_escapes(reasoning), finish_reason, figures,
                      error)
 
-    def finished(self, exchange: Exchange) -> None:
-        """Store how the answer ended from the exchange itself (when no turn runner recorded it)."""
-        finish_reason, error = outcome(exchange)
-        self.ended(exchange, exchange.answer, exchange.reasoning, finish_reason, exchange.figures, error)
-
     def dropped(self, exchange: Exchange) -> None:
         """Delete an exchange the screen no longer shows (regenerated or edited)."""
         turn = self._turns.pop(id(exchange), None)

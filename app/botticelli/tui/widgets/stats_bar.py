@@ -125,7 +125,9 @@ class StatsBar(Static):
         if self._retry is not None:
             due, attempt, of = self._retry
             remaining = due - (time.perf_counter() if now is None else now)
-            return fmt.retrying(max(0.0, remaining), attempt, of)
+            if remaining <= 0:  # the retry went out: waiting for its answer
+                return f"waiting (attempt {attempt} of {of})"
+            return fmt.retrying(remaining, attempt, of)
         return self.state if not self.detail else f"{self.state} · {self.detail}"
 
     def render_content(self, width: int | None = None) -> Content:
