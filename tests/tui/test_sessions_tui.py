@@ -367,6 +367,19 @@ async def test_starting_on_a_saved_session_restores_everything() -> None:
         assert len(stored(session_id)) == 8
 
 
+async def test_a_model_given_with_the_session_option_switches_the_session_and_says_so() -> None:
+    session_id = _saved_session()  # last used demo·demo-reasoning
+    app = BotticelliApp(session=session_id, model="demo-slow")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.sessions.session_id == session_id, "the session")
+        assert app.chat.target_label == "demo·demo-slow"  # not silently replaced by the session's model
+        assert any("It used demo·demo-reasoning; it continues with demo·demo-slow" in n.message
+                   for n in app._notifications)
+        await send(pilot, "Once more")
+        await saved(pilot)
+        assert stored(session_id)[-1].model == "demo-slow"
+
+
 async def test_a_session_whose_profile_is_gone_keeps_the_current_target() -> None:
     when = "2026-11-24T21:03:00Z"
     with SessionStore.open() as store:

@@ -64,6 +64,8 @@ class BotticelliApp(App[int]):
         self.config = config if config is not None else load_config()
         self.target: Target = resolve_target(self.config, profile, model)
         self.session_id = session
+        self.chosen_target = profile is not None or model is not None
+        """`-p`/`-m` were given: a session opened at start-up continues with that target, and says so."""
         self.sessions = SessionKeeper(on_failure=self._store_failed)
         """Saves every chat as a session (the store is opened on first use)."""
         self.deterministic = deterministic
@@ -114,7 +116,8 @@ class BotticelliApp(App[int]):
         # collector's full passes, which otherwise pause the app for tens of ms while scrolling a long chat.
         gc.freeze()
         if self.session_id:
-            self.run_worker(self.open_session(self.session_id), group="open-session", exit_on_error=False)
+            self.run_worker(self.open_session(self.session_id, keep_target=self.chosen_target),
+                            group="open-session", exit_on_error=False)
 
     # -- clipboard -------------------------------------------------------------------------------------------
 
@@ -153,8 +156,11 @@ class BotticelliApp(App[int]):
             return
         await self.open_session(picked)
 
-    async def open_session(self, session_ref: str) -> bool:
-        """Show a saved session (id or unique prefix) and continue it; False (with a notification) if it fails."""
+    async def open_session(self, session_ref: str, *, keep_target: bool = False) -> bool:
+        """Show a saved session (id or unique prefix) and continue it; False (with a notification) if it fails.
+
+        The chat switches to the profile·model the session last used, unless `keep_target` (`-p`/`-m` given
+        with `--session`): then the session continues with the current one, and the notice says so."""
         from botticelli.sessions import SessionStoreError
 
         try:
@@ -162,13 +168,21 @@ class BotticelliApp(App[int]):
         except SessionStoreError as error:
             self.notify(error.one_line(), title="Could not open the session", severity="error", markup=False)
             return False
-        target = self._session_target(loaded.session)
+        session = loaded.session
+        switch = ""
+        if keep_target:
+            target = None
+            used = f"{session.profile}·{session.model}"
+            if session.profile and session.model and used != self.chat.target_label:
+                switch = f" It used {strip_escapes(used)}; it continues with {self.chat.target_label}."
+        else:
+            target = self._session_target(session)
         await self.chat.restore(loaded.exchanges, loaded.messages, loaded.settings, target)
         self.sessions.adopt(loaded)
-        count = loaded.session.message_count
+        count = session.message_count
         self.notify(
-            f"“{strip_escapes(loaded.session.display_title)}”: {count:,} message{'s' if count != 1 else ''}. "
-            "New prompts are added to it.",
+            f"“{strip_escapes(session.display_title)}”: {count:,} message{'s' if count != 1 else ''}. "
+            f"New prompts are added to it.{switch}",
             title="Session opened",
             markup=False,
         )
