@@ -36,7 +36,7 @@ async def finish(app: RaceHostApp, pilot) -> None:
 
 
 async def test_race_two_demo_targets_to_a_winner() -> None:
-    app = host(["demo:demo-fast", "demo:demo-slow"], prompt="[[tokens:60]] Name a colour.")
+    app = host(["demo:demo-fast", "demo:demo-slow"], prompt="[[tokens:200]] Name a colour.")  # long enough to time
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.race
