@@ -35,6 +35,14 @@ def test_ask_streams_the_demo_answer_and_prints_figures(capsys: pytest.CaptureFi
     assert "30 tok" in err and "~" not in err  # exact tokens from the simulator's usage
 
 
+def test_ask_marks_an_answer_cut_by_max_tokens(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "ask", "--max-tokens", "5", "hello [[tokens:30]] [[tps:5000]]")
+    assert code == 0 and out.strip()
+    assert "5 tok" in err and "· cut (max tokens or context full)" in err
+    code, out, err = run_cli(capsys, "ask", "hello [[tokens:5]] [[tps:5000]]")
+    assert code == 0 and "cut (" not in err
+
+
 def test_ask_json_is_one_design_object(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(capsys, "ask", "--json", "hi [[tokens:20]] [[tps:5000]]")
     assert code == 0 and err == ""
@@ -135,7 +143,7 @@ def test_an_answer_cut_by_max_tokens_is_marked_in_the_stats_line(capsys: pytest.
     code, out, err = run_cli(capsys, "ask", "--max-tokens", "5", "hi [[tokens:30]] [[tps:5000]]")
     assert code == 0 and out
     assert err.startswith("demo · demo-fast · TTFT ") and "5 tok" in err
-    assert "cut: the length limit (max tokens or context) was reached" in err
+    assert "cut (max tokens or context full)" in err
 
 
 def test_ask_announces_a_retry_on_stderr_and_counts_the_wait_in_the_total(

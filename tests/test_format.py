@@ -29,7 +29,7 @@ def test_the_summary_line_is_the_same_style_as_the_bar_and_marks_a_cut_answer() 
                            server_tps=1010.0, queue_s=0.017)
     line = fmt.summary_line(figures)
     assert line == "TTFT 210ms · 840 tok/s · 128 tok · server 1,010 tok/s · queue 17ms · total 1.50s"
-    assert fmt.summary_line(figures, "length").endswith("· cut: the length limit (max tokens or context) was reached")
+    assert fmt.summary_line(figures, "length").endswith("· cut (max tokens or context full)")
     estimated = SpeedFigures(ttft_s=0.2, total_s=1, completion_tokens=50, decode_tps=100.0)
     assert "~100 tok/s · ~50 tok" in fmt.summary_line(estimated)
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # annotations only: every layer may format, so this module im
 NONE = "—"
 """What an unknown figure shows."""
 
-CUT_REASONS = {"length": "cut: the length limit (max tokens or context) was reached",
+CUT_REASONS = {"length": "cut (max tokens or context full)",
                "content_filter": "cut by the provider's content filter"}
 """finish_reason values that mean the answer is incomplete, and how they are said."""
 

@@ -455,6 +455,6 @@ async def test_an_answer_cut_by_max_tokens_says_so_in_its_footer_and_the_bar() -
         await send(pilot, "[[tokens:60]] [[tps:5000]] a long answer")
         exchange = app.chat.exchanges[-1]
         assert exchange.finish_reason == "length" and exchange.cut
-        assert "cut: the length limit" in (last_message(app).footer or "")
+        assert "cut (max tokens or context full)" in (last_message(app).footer or "")
         stats = app.chat.query_one(StatsBar)
         assert stats.state == "done" and "done · cut" in stats.render_content().plain

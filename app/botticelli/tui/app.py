@@ -46,6 +46,7 @@ class BotticelliApp(App[int]):
         Binding("question_mark", "help", "Help", show=False, tooltip="Help (when the input is not focused)"),
         Binding("ctrl+t", "change_theme", "Theme", tooltip="Choose a colour theme"),
         Binding("f3", "open_speed", "Speed", tooltip="Speed history: every measured answer per target, charted"),
+        Binding("f4", "open_load", "Load", tooltip="Load sweeps: throughput against latency per target, charted"),
     ]
 
     def __init__(
@@ -237,6 +238,15 @@ class BotticelliApp(App[int]):
 
         if not isinstance(self.screen, SpeedScreen):
             self.push_screen(SpeedScreen())
+
+    # -- load sweeps ------------------------------------------------------------------------------------------
+
+    def action_open_load(self) -> None:
+        """Open the Load screen (stored `botticelli load` sweeps, charted)."""
+        from botticelli.tui.screens.load import LoadScreen
+
+        if not isinstance(self.screen, LoadScreen):
+            self.push_screen(LoadScreen())
 
     # -- palette and help ------------------------------------------------------------------------------------
 

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 __all__ = ["DROP_FIRST", "CoalescingFooter"]
 
 DROP_FIRST = (
-    "app.change_theme", "change_theme", "app.open_speed", "open_speed", "copy_code", "edit_last", "regenerate",
-    "copy_answer", "new_chat", "settings", "app.quit", "quit",
+    "app.change_theme", "change_theme", "app.open_load", "open_load", "app.open_speed", "open_speed", "copy_code",
+    "edit_last", "regenerate", "copy_answer", "new_chat", "settings", "app.quit", "quit",
 )
 """Keys left out, in this order, when the footer is too narrow for all (f1 lists every key; help, stop,
 send and the palette always stay)."""
