@@ -15,7 +15,7 @@ from textual.worker import WorkerState
 from botticelli.bench.runner import targets_from_labels
 from botticelli.config import load_config
 from botticelli.sessions import SessionStore
-from botticelli.tui.race_demo import RaceHostApp, fixed_meters
+from botticelli.tui.race_demo import DEMO_RATES, RaceHostApp, fixed_meters
 from botticelli.tui.screens.race import RaceScreen
 from botticelli.tui.widgets.race_column import RaceColumn
 from botticelli.tui.widgets.race_summary import RaceBars, RaceSummary
@@ -36,7 +36,9 @@ async def finish(app: RaceHostApp, pilot) -> None:
 
 
 async def test_race_two_demo_targets_to_a_winner() -> None:
-    app = host(["demo:demo-fast", "demo:demo-slow"], prompt="[[tokens:200]] Name a colour.")  # long enough to time
+    # Fixed-rate meters: the winner must not depend on how loaded the machine running the tests is.
+    app = host(["demo:demo-fast", "demo:demo-slow"], prompt="[[tokens:60]] Name a colour.",
+               meter_factory=fixed_meters(DEMO_RATES))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.race
