@@ -25,7 +25,8 @@ from botticelli.targets import Target
 
 DEFAULT_PROMPT_TOKENS = Lengths(128, 128)
 DEFAULT_ANSWER_TOKENS = Lengths(256, 256)
-STREAMS_PER_CLIENT = 16  # below the client's 20-connection pool, so no request waits for a connection
+STREAMS_PER_CLIENT = 4  # well under the client's 10 keep-alive connections: an idle connection over them is closed and
+# the stream's next request would pay a new one
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 FATAL_KINDS = frozenset({"auth", "model_not_found", "invalid_request", "config"})
 _WORDS = ("cache", "memory", "latency", "bandwidth", "pipeline", "branch", "register", "vector", "thread",
