@@ -182,6 +182,14 @@ def _failed(exc: Exception, sent_s: float, done_s: float, outcome: ShareOutcome)
     return RequestRecord(sent_s, done_s, error_kind=kind, status=status)
 
 
+def expected_in_flight(arrivals: tuple[float, ...], seconds: float = 2.0, most: int = 64) -> int:
+    """Streams a rate share will likely have open at once (its rate × `seconds` per answer, at most `most`), so
+    their clients are built before the clock starts rather than while requests wait."""
+    if len(arrivals) < 2 or arrivals[-1] <= 0:
+        return 1
+    return max(1, min(most, math.ceil(len(arrivals) / arrivals[-1] * seconds)))
+
+
 async def run_share(share: Share, target: Target, start_at: float | None = None) -> ShareOutcome:
     """Run one share of a level in this process; `start_at` is a `time.time()` to wait for (workers)."""
     if start_at is not None:
@@ -192,7 +200,7 @@ async def run_share(share: Share, target: Target, start_at: float | None = None)
     outcome = ShareOutcome([], HealthSample(None, 0.0, 0.0))
     try:
         try:
-            pool.prepare(share.concurrency if share.mode == "concurrency" else 1)
+            pool.prepare(share.concurrency if share.mode == "concurrency" else expected_in_flight(share.arrivals))
         except (ProviderError, ConfigError):
             pass  # each request then records the error itself
         async with LoopWatch() as watch:
