@@ -43,34 +43,40 @@ def text_or_none(value: Any) -> str | None:
     return value if type(value) is str and value else None
 
 
+BLOCK = 4096
+"""Deltas joined into one string at a time (`TextBuffer.compact`)."""
 TOOL_CALL_CHARS = 256
 """What one more tool call counts against an answer's size cap, whatever it holds (it costs memory too)."""
 
 
-class TextBuffer:
-    """Append-only text kept as a few large strings: millions of tiny deltas do not cost an object each."""
+class TextBuffer(list[str]):
+    """Append-only text kept as a few large strings: millions of tiny deltas do not cost an object each.
 
-    __slots__ = ("_blocks", "_parts")
-    BLOCK = 4096  # deltas joined into one string at a time
+    `append` is the list's own (C speed, per token); call `compact()` when `len()` reaches `BLOCK`, which joins
+    the pieces so far into one block. `text()` is everything, in order.
+    """
+
+    __slots__ = ("blocks",)
+    BLOCK = BLOCK
 
     def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._blocks: list[str] = []
+        super().__init__()
+        self.blocks: list[str] = []
 
-    def append(self, piece: str) -> None:
-        parts = self._parts
-        parts.append(piece)
-        if len(parts) >= self.BLOCK:
-            self._blocks.append("".join(parts))
-            parts.clear()
+    def compact(self) -> None:
+        self.blocks.append("".join(self))
+        self.clear()
 
-    def __bool__(self) -> bool:
-        return bool(self._parts or self._blocks)
+    def add(self, piece: str) -> None:
+        """`append`, compacting when due (for the paths that are not per token)."""
+        self.append(piece)
+        if len(self) >= self.BLOCK:
+            self.compact()
 
     def text(self) -> str:
-        whole = "".join(self._blocks) + "".join(self._parts)
-        self._blocks = [whole] if whole else []
-        self._parts.clear()
+        whole = "".join(self.blocks) + "".join(self)
+        self.blocks = [whole] if whole else []
+        self.clear()
         return whole
 
 
@@ -139,7 +145,10 @@ class ChunkReader:
                     if len(delta) <= 2 and type(content) is str and "reasoning" not in delta:
                         # the common case: {"content": "..."} or {"role": ..., "content": ...}
                         if content:
-                            self.text_parts.append(content)
+                            parts = self.text_parts
+                            parts.append(content)
+                            if len(parts) >= BLOCK:
+                                parts.compact()
                             self.size += len(content)
                             events.append(ContentDelta(content))
                     else:
@@ -164,12 +173,12 @@ class ChunkReader:
         if reasoning is None:
             reasoning = delta.get("reasoning_content")
         if isinstance(reasoning, str) and reasoning:
-            self.reasoning_parts.append(reasoning)
+            self.reasoning_parts.add(reasoning)
             self.size += len(reasoning)
             events.append(ReasoningDelta(reasoning))
         content = content_text(delta.get("content"))
         if content:
-            self.text_parts.append(content)
+            self.text_parts.add(content)
             self.size += len(content)
             events.append(ContentDelta(content))
         tool_calls = delta.get("tool_calls")
@@ -182,7 +191,7 @@ class ChunkReader:
     def add_tool_call(self, call: ToolCall) -> None:
         """A complete tool call from elsewhere (a non-streamed answer replayed as a stream)."""
         parts = self._tools[call.index] = _ToolCallParts(id=call.id, name=call.name)
-        parts.arguments.append(call.arguments)
+        parts.arguments.add(call.arguments)
 
     def _read_tool_call(self, call: dict[str, Any]) -> None:
         index = call.get("index", 0)
@@ -196,5 +205,5 @@ class ChunkReader:
         if isinstance(function, dict):
             parts.name = text_or_none(function.get("name")) or parts.name
             if isinstance(function.get("arguments"), str):
-                parts.arguments.append(function["arguments"])
+                parts.arguments.add(function["arguments"])
                 self.size += len(function["arguments"])
