@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from botticelli.config import Profile
-from botticelli.load.share import STREAMS_PER_CLIENT, ClientPool, build_request, expected_in_flight, is_local
+from botticelli.load.share import STREAMS_PER_CLIENT, StreamClients, build_request, expected_in_flight, is_local
 from botticelli.targets import Target
 
 
@@ -29,7 +29,7 @@ def test_only_local_servers_get_simulator_directives() -> None:
 
 
 async def test_the_pool_opens_a_client_per_few_streams() -> None:
-    pool = ClientPool(Target(Profile(name="s", base_url="http://127.0.0.1:9/v1"), "m"))
+    pool = StreamClients(Target(Profile(name="s", base_url="http://127.0.0.1:9/v1"), "m"))
     pool.prepare(10)
     assert len(pool.clients) == -(-10 // STREAMS_PER_CLIENT)
     taken = [pool.take() for _ in range(len(pool.clients) * STREAMS_PER_CLIENT + 1)]
