@@ -3,15 +3,17 @@
 Handles: usage on any chunk (`usage` or Groq's `x_groq.usage`, the last one wins, never summed, cumulative per
 chunk), usage-only chunks with `choices: []`, role repeated in every delta, reasoning as `reasoning` or
 `reasoning_content`, tool calls complete or fragmented (accumulated by `index`), in-band `error` objects and
-Groq's `x_groq.error`, and provider extras that are simply ignored.
+Groq's `x_groq.error`, llama.cpp's `timings` (the server's own prompt and generation times, see timings.py), and
+provider extras that are simply ignored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botticelli.providers.classify import classify_inband_error
+from botticelli.providers.timings import timing_seconds, usage_from_timings, usage_with_timings
 from botticelli.providers.types import (
     ContentDelta,
     Finish,
@@ -161,11 +163,25 @@ class ChunkReader:
         raw_usage = chunk.get("usage")
         if raw_usage is None and x_groq is not None and isinstance(x_groq, dict):
             raw_usage = x_groq.get("usage")
+        timings = chunk.get("timings")
         if raw_usage and isinstance(raw_usage, dict):
             time_info = chunk.get("time_info") if isinstance(chunk.get("time_info"), dict) else None
-            self.usage = Usage.from_dict(raw_usage, time_info)
+            self.usage = usage_with_timings(raw_usage, timings, time_info)
             events.append(UsageUpdate(self.usage))
+        elif isinstance(timings, dict):
+            self._read_timings(timings, events)
         return events
+
+    def _read_timings(self, timings: dict[str, Any], events: list[StreamEvent]) -> None:
+        """`timings` without `usage` in the same chunk: add its times to the usage so far, or stand in for it."""
+        if self.usage is None:
+            usage = usage_from_timings(timings)
+        else:
+            seconds = {k: v for k, v in timing_seconds(timings).items() if getattr(self.usage, k) is None}
+            usage = replace(self.usage, **seconds) if seconds else None
+        if usage is not None and usage != self.usage:
+            self.usage = usage
+            events.append(UsageUpdate(usage))
 
     def _read_delta(self, delta: dict[str, Any]) -> list[StreamEvent]:
         events: list[StreamEvent] = []

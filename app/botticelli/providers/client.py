@@ -32,6 +32,7 @@ from botticelli.providers.ratelimit import (
     say_duration,
 )
 from botticelli.providers.sse import EventTooLarge, iter_sse
+from botticelli.providers.timings import reply_usage
 from botticelli.providers.types import (
     ChatRequest,
     ChatResponse,
@@ -605,7 +606,7 @@ def parse_completion(payload: Any, *, provider: str | None = None) -> ChatRespon
         text=content_text(message.get("content")),
         reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
         finish_reason=finish,
-        usage=Usage.from_dict(usage) if isinstance(usage, dict) else None,
+        usage=reply_usage(usage, payload.get("timings")),
         model=text_or_none(payload.get("model")),
         id=text_or_none(payload.get("id")),
         tool_calls=tool_calls,

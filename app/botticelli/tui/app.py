@@ -277,6 +277,7 @@ class BotticelliApp(App[int]):
 
     def help_sections(self) -> list[Section]:
         """Every key, grouped by where it works, generated from the BINDINGS (so the help cannot drift)."""
+        from botticelli.tui.screens.load import LoadScreen
         from botticelli.tui.screens.race import RaceScreen
         from botticelli.tui.screens.race_history import RaceHistoryScreen
         from botticelli.tui.screens.sessions import SessionBrowser
@@ -298,6 +299,7 @@ class BotticelliApp(App[int]):
             ("Race (ctrl+g)", binding_rows(RaceScreen, skip=anywhere)),
             ("Stored races (f5 in the race)", binding_rows(RaceHistoryScreen, skip=anywhere)),
             ("Speed history (f3)", binding_rows(SpeedScreen, skip=anywhere)),
+            ("Load sweeps (f4)", binding_rows(LoadScreen, skip=anywhere)),
         ]
 
     def action_help(self) -> None:
