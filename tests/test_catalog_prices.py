@@ -179,3 +179,8 @@ def test_an_unwritable_folder_only_costs_the_cache(tmp_path: Path) -> None:
     fetch, _calls = _fetcher([ModelInfo("a")])
     assert asyncio.run(cached_models(profile, fetch, cache=cache)) == [ModelInfo("a")]
     assert cache.load(profile) is None
+
+
+def test_small_costs_keep_four_significant_digits() -> None:
+    assert Cost(2.895e-05).label() == "$0.00002895"
+    assert Cost(0.0049999, estimated=True).label() == "~$0.005"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from botticelli.providers.types import Price
@@ -20,8 +21,10 @@ class Cost:
         approx = "~" if self.estimated else ""
         if 0 < self.usd < 0.000001:
             return f"{approx}<$0.000001"
-        amount = f"{self.usd:.2f}" if self.usd >= 0.01 or self.usd == 0 else f"{self.usd:.4g}"
-        return f"{approx}${amount}"
+        if self.usd >= 0.01 or self.usd == 0:
+            return f"{approx}${self.usd:.2f}"
+        decimals = 3 - math.floor(math.log10(self.usd))  # four significant digits
+        return f"{approx}${self.usd:.{decimals}f}".rstrip("0")
 
     def to_dict(self) -> dict[str, object]:
         return {"usd": self.usd, "estimated": self.estimated}
@@ -39,3 +42,11 @@ def answer_cost(price: Price | None, prompt_tokens: int | None, completion_token
         return None
     usd = (prompt_tokens * price.input_per_m + completion_tokens * price.output_per_m) / 1_000_000
     return Cost(usd, estimated)
+
+
+def cost_of_answer(price: Price | None, prompt_tokens: int | None, prompt_chars: int,
+                   completion_tokens: int | None, completion_exact: bool) -> Cost | None:
+    """The cost from what an answer measured: the server's prompt count, else one estimated from characters."""
+    estimated = prompt_tokens is None or not completion_exact
+    prompt = prompt_tokens if prompt_tokens is not None else estimate_prompt_tokens(prompt_chars)
+    return answer_cost(price, prompt, completion_tokens, estimated=estimated)

@@ -76,7 +76,7 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
 
     result: dict[str, Any] = {"profile": args.profile, "model": args.model, "text": "", "reasoning": None,
                               "finish_reason": None, "usage": None, "stats": None, "rate_limit": None,
-                              "error": None}
+                              "error": None, "cost": None}
 
     def fail(error: BotticelliError) -> int:
         if args.json:
@@ -171,15 +171,41 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
             out.write(_dumps(result) + "\n")
         err.write(error.line + "\n")
         return error.exit_code
+    cost = await _answer_cost(target, request, stream, figures) if figures is not None else None
+    result["cost"] = cost
     if args.json:
         out.write(_dumps(result) + "\n")
     elif not args.quiet and figures is not None:
-        reasoning = f" · reasoning {len(outcome.reasoning):,} chars (--json shows it)" if outcome.reasoning else ""
+        reasoning = f" · {_cost_label(cost)}" if cost else ""
+        reasoning += f" · reasoning {len(outcome.reasoning):,} chars (--json shows it)" if outcome.reasoning else ""
         if session is not None:
             reasoning += f" · session {session.session_id}"
         summary = fmt.summary_line(figures, outcome.finish_reason)
         err.write(f"{target.profile.name} · {target.model} · {summary}{reasoning}\n")
     return 0
+
+
+async def _answer_cost(target: Any, request: Any, stream: Any, figures: Any) -> dict[str, Any] | None:
+    """The `cost` object of `ask --json` (`{"usd", "estimated", "price": {..., "source"}}`), None when unpriced."""
+    from botticelli.catalog import cost_of_answer, known_price
+    from botticelli.targets import open_client
+
+    async def fetch() -> Any:
+        async with open_client(target.profile) as client:
+            return await client.list_models()
+
+    quote = await known_price(target.profile, target.model, fetch)
+    usage = stream.usage if stream is not None else None
+    prompt_chars = sum(len(m.content) for m in request.messages if isinstance(m.content, str))
+    cost = cost_of_answer(quote.price if quote else None, usage.prompt_tokens if usage else None, prompt_chars,
+                          figures.completion_tokens, figures.tokens_exact)
+    return {**cost.to_dict(), "price": quote.to_dict()} if cost and quote else None
+
+
+def _cost_label(cost: dict[str, Any]) -> str:
+    from botticelli.catalog import Cost
+
+    return Cost(cost["usd"], cost["estimated"]).label()
 
 
 def check_parameters(args: argparse.Namespace) -> None:
