@@ -88,3 +88,34 @@ def test_a_corrupt_catalogue_cache_is_rewritten(capsys: pytest.CaptureFixture[st
     code, out, err = run_cli(capsys, "models", "--json")
     assert code == 0 and "Traceback" not in err and any(m["id"] == "demo-fast" for m in json.loads(out))
     assert json.loads(cache.read_text())["data"]
+
+
+def test_the_cost_is_stored_with_the_answers_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "ask", "--json", "--session", "new", "-m", "openai/gpt-oss-120b",
+                           "hello [[tokens:20]] [[tps:5000]]")
+    assert code == 0
+    asked = json.loads(out)
+    code, out, _ = run_cli(capsys, "sessions", "export", asked["session_id"])
+    assert code == 0
+    shown = json.loads(out)
+    answer = next(m for m in shown["messages"] if m["role"] == "assistant")
+    assert answer["stats"]["cost"] == asked["cost"]
+    assert answer["stats"]["cost"]["price"]["input_per_m"] == 0.15
+    assert answer["stats"]["completion_tokens"] == asked["stats"]["completion_tokens"]  # figures unchanged
+
+
+def test_an_exported_session_keeps_its_costs_through_import(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    from botticelli.catalog import total_cost
+
+    code, out, _ = run_cli(capsys, "ask", "--json", "--session", "new", "-m", "openai/gpt-oss-20b", "hi [[tokens:9]]")
+    asked = json.loads(out)
+    exported = tmp_path / "s.json"
+    assert run_cli(capsys, "sessions", "export", asked["session_id"], "-o", str(exported))[0] == 0
+    code, out, err = run_cli(capsys, "sessions", "import", str(exported))
+    assert code == 0, err
+    new_id = out.strip().split()[-1]
+    assert new_id != asked["session_id"]
+    code, out, _ = run_cli(capsys, "sessions", "export", new_id)
+    total = total_cost(m.get("stats") for m in json.loads(out)["messages"])
+    assert total is not None and total.usd == pytest.approx(asked["cost"]["usd"]) and not total.estimated
