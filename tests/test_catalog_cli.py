@@ -119,3 +119,29 @@ def test_an_exported_session_keeps_its_costs_through_import(capsys: pytest.Captu
     code, out, _ = run_cli(capsys, "sessions", "export", new_id)
     total = total_cost(m.get("stats") for m in json.loads(out)["messages"])
     assert total is not None and total.usd == pytest.approx(asked["cost"]["usd"]) and not total.estimated
+
+
+def test_bench_json_costs_per_run_and_per_target(capsys: pytest.CaptureFixture[str]) -> None:
+    with running_simulator(flavor="huggingface", tps=5000.0, ttft_s=0.01) as server:
+        write_config({"hf": {"base_url": server.base_url, "flavor": "huggingface",
+                             "default_model": "meta-llama/Llama-3.1-8B-Instruct"}})
+        code, out, err = run_cli(capsys, "bench", "--json", "--runs", "2", "--warmup", "0", "--max-tokens", "8",
+                                 "--prompt", "[[tokens:8]] hi", "-t", "demo:openai/gpt-oss-20b", "-t", "demo:demo-fast",
+                                 "-t", "hf:meta-llama/Llama-3.1-8B-Instruct")
+    assert code == 0, err
+    race = json.loads(out)
+    summary = {s["target"]: s for s in race["summary"]}
+    assert summary["demo:demo-fast"]["cost"] is None
+    assert all(r["cost"] is None for r in race["runs"] if r["target"] == "demo:demo-fast")
+    for label, price in (("demo:openai/gpt-oss-20b", (0.075, 0.30)), ("hf:meta-llama/Llama-3.1-8B-Instruct",
+                                                                        (0.02, 0.05))):
+        runs = [r for r in race["runs"] if r["target"] == label]
+        assert len(runs) == 2
+        for run in runs:
+            assert run["cost"]["usd"] > 0 and run["cost"]["estimated"] is False
+        cost = summary[label]["cost"]
+        assert (cost["price"]["input_per_m"], cost["price"]["output_per_m"]) == price
+        assert cost["total_usd"] == pytest.approx(sum(r["cost"]["usd"] for r in runs))
+        assert min(r["cost"]["usd"] for r in runs) <= cost["per_run_usd"] <= max(r["cost"]["usd"] for r in runs)
+        tokens = runs[0]["stats"]["completion_tokens"]
+        assert runs[0]["cost"]["usd"] > tokens * price[1] / 1e6  # the prompt's tokens are paid for too
