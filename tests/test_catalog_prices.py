@@ -179,3 +179,24 @@ def test_an_unwritable_folder_only_costs_the_cache(tmp_path: Path) -> None:
     fetch, _calls = _fetcher([ModelInfo("a")])
     assert asyncio.run(cached_models(profile, fetch, cache=cache)) == [ModelInfo("a")]
     assert cache.load(profile) is None
+
+
+def test_small_costs_keep_four_significant_digits() -> None:
+    assert Cost(2.895e-05).label() == "$0.00002895"
+    assert Cost(0.0049999, estimated=True).label() == "~$0.005"
+
+
+def test_stored_costs_are_validated_and_summed() -> None:
+    from botticelli.catalog import stored_cost, total_cost
+
+    good = {"completion_tokens": 5, "cost": {"usd": 0.002, "estimated": False}}
+    rough = {"cost": {"usd": 0.001, "estimated": True}}
+    assert stored_cost(good) == Cost(0.002, False)
+    for bad in ({"cost": {"usd": "1"}}, {"cost": {"usd": -1}}, {"cost": {"usd": float("nan")}}, {"cost": 3},
+                {"cost": {"usd": True}}, {"cost": {"usd": 1e12}}, None, [], {}):
+        assert stored_cost(bad) is None
+    assert stored_cost({"cost": {"usd": 1}}) == Cost(1.0, True)  # not said to be exact: estimated
+    total = total_cost([good, rough, None, {"cost": {"usd": "x"}}])
+    assert total is not None and total.usd == pytest.approx(0.003) and total.estimated
+    assert total_cost([good, good]) == Cost(0.004, False)
+    assert total_cost([None, {}]) is None

@@ -9,7 +9,7 @@ out: no price is better than a guessed one. `[profiles.groq.prices."MODEL"]` ove
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from botticelli.config import Profile
@@ -61,3 +61,22 @@ def price_for(profile: Profile, model_id: str, models: Iterable[ModelInfo] = ())
     if profile.flavor == "groq" and model_id in GROQ_PRICES:
         return PriceQuote(GROQ_PRICES[model_id], f"built-in {GROQ_PRICES_DATE}")
     return None
+
+
+async def known_price(profile: Profile, model_id: str, fetch: Callable[[], Awaitable[list[ModelInfo]]]
+                      ) -> PriceQuote | None:
+    """The price without a needless request: config and built-in first, then the cached catalogue; only a
+    profile whose `/models` publishes prices (the HF router) is asked when nothing is cached. Errors: no price."""
+    from botticelli.catalog.cache import cached_models, default_cache
+    from botticelli.errors import BotticelliError
+
+    quote = price_for(profile, model_id)
+    if quote is not None:
+        return quote
+    models = default_cache().load(profile)
+    if models is None and profile.flavor == "huggingface":
+        try:
+            models = await cached_models(profile, fetch)
+        except BotticelliError:
+            models = None
+    return price_for(profile, model_id, models or ())
