@@ -43,7 +43,7 @@ def answer_cost(price: Price | None, prompt_tokens: int | None, completion_token
     if price is None or prompt_tokens is None or completion_tokens is None:
         return None
     usd = (prompt_tokens * price.input_per_m + completion_tokens * price.output_per_m) / 1_000_000
-    return Cost(usd, estimated)
+    return Cost(round(usd, 12), estimated)  # whole picodollars: no float noise in the JSON
 
 
 def cost_of_answer(price: Price | None, prompt_tokens: int | None, prompt_chars: int,
