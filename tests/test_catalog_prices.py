@@ -200,3 +200,14 @@ def test_stored_costs_are_validated_and_summed() -> None:
     assert total is not None and total.usd == pytest.approx(0.003) and total.estimated
     assert total_cost([good, good]) == Cost(0.004, False)
     assert total_cost([None, {}]) is None
+
+
+def test_config_show_json_lists_the_configured_prices(capsys: pytest.CaptureFixture[str]) -> None:
+    from botticelli.cli import main
+
+    write_config('[profiles.groq.prices."llama-3.1-8b-instant"]\ninput = 0.05\noutput = 0.08\n')
+    assert main(["config", "show", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    profiles = {p["name"]: p for p in shown}
+    assert profiles["groq"]["prices"] == {"llama-3.1-8b-instant": {"input": 0.05, "output": 0.08}}
+    assert profiles["demo"]["prices"] == {}
