@@ -211,3 +211,14 @@ def test_config_show_json_lists_the_configured_prices(capsys: pytest.CaptureFixt
     profiles = {p["name"]: p for p in shown}
     assert profiles["groq"]["prices"] == {"llama-3.1-8b-instant": {"input": 0.05, "output": 0.08}}
     assert profiles["demo"]["prices"] == {}
+
+
+def test_a_profile_with_prices_crosses_to_a_load_worker() -> None:
+    import pickle
+
+    from botticelli.load.workers import portable
+
+    write_config('[profiles.groq.prices."openai/gpt-oss-20b"]\ninput = 0.1\noutput = 0.2\n')
+    groq = load_config(env={}).profile("groq")
+    copy = pickle.loads(pickle.dumps(portable(groq)))
+    assert price_for(copy, "openai/gpt-oss-20b") == PriceQuote(Price(0.1, 0.2), "config")
