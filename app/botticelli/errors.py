@@ -20,12 +20,10 @@ class BotticelliError(Exception):
     area: ClassVar[str] = "botticelli"
     """Who reports it in `one_line()`: `error: <area>: ...`."""
 
-    def __init__(self, message: str, *, hint: str | None = None, exit_code: int | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self._hint = hint
-        if exit_code is not None:
-            self.exit_code = exit_code
 
     @property
     def hint(self) -> str:

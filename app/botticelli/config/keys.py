@@ -176,10 +176,10 @@ def _run_key_command(profile: Profile, env: Mapping[str, str], timeout_s: float)
     fix = f"run it yourself to see why, or fix api_key_cmd for [profiles.{profile.name}]"
 
     def failed(what: str) -> KeySourceError:
-        return KeySourceError(profile.name, f"api_key_cmd {what}", hint=fix)
+        return KeySourceError(profile.name, f"api_key_cmd{what}", hint=fix)
 
     if not argv:
-        raise failed("is empty")
+        raise failed(" is empty")
     try:
         done = subprocess.run(
             argv,
@@ -190,17 +190,17 @@ def _run_key_command(profile: Profile, env: Mapping[str, str], timeout_s: float)
             check=False,
         )
     except FileNotFoundError:
-        raise failed(f"could not run: command not found: {json.dumps(argv[0])}") from None
+        raise failed(f": command not found: {json.dumps(argv[0])}") from None
     except subprocess.TimeoutExpired:
-        raise failed(f"did not finish within {timeout_s:g} s") from None
+        raise failed(f" did not finish within {timeout_s:g} s") from None
     except OSError as exc:
-        raise failed(f"could not be started: {exc.strerror or type(exc).__name__}") from None
+        raise failed(f" could not be started: {exc.strerror or type(exc).__name__}") from None
     if done.returncode != 0:
-        raise failed(f"failed with exit status {done.returncode}")
+        raise failed(f" failed with exit status {done.returncode}")
     lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
     key = lines[0].strip() if lines else ""
     if not key:
-        raise failed("printed nothing")
+        raise failed(" printed nothing")
     return key
 
 
