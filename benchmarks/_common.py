@@ -69,16 +69,34 @@ class CpuMeter:
         return 100.0 * (time.process_time() - self.cpu) / wall if wall > 0 else 0.0
 
 
-def rss_mb() -> float:
-    """Current resident set size of this process in MB (Linux /proc; 0 elsewhere)."""
+def _status_mb(field: str) -> float:
+    """A memory field of this process's /proc status (VmRSS, VmHWM) in MB; 0 when unreadable."""
     try:
         with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def rss_mb() -> float:
+    """Current resident set size of this process in MB (for growth over time; Linux /proc, 0 elsewhere)."""
+    return _status_mb("VmRSS")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far in MB: VmHWM, else getrusage's ru_maxrss."""
+    peak = _status_mb("VmHWM")
+    if peak:
+        return peak
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    except (ImportError, OSError):
+        return 0.0
 
 
 def figure(

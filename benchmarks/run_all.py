@@ -38,12 +38,15 @@ COMMAND = "make bench"
 BUDGET_S = 600.0
 RESULT_PREFIX = "BENCH_RESULT "
 ORDER = ("bench_client_sse", "bench_accuracy", "bench_sessions", "bench_speed", "bench_startup",
-         "bench_hostile_memory", "bench_chat_view", "bench_race", "bench_load_sweep", "bench_load")
-TIMEOUTS = {"bench_chat_view": 240.0, "bench_race": 150.0, "bench_load_sweep": 120.0, "bench_load": 150.0}
+         "bench_hostile_memory", "bench_chat_terminal", "bench_chat_view", "bench_race", "bench_load_sweep",
+         "bench_load")
+TIMEOUTS = {"bench_chat_terminal": 240.0, "bench_chat_view": 240.0, "bench_race": 150.0, "bench_load_sweep": 120.0,
+            "bench_load": 150.0}
 DEFAULT_TIMEOUT_S = 120.0
 TITLES = {
     "bench_client_sse": "1. SSE client throughput (20,000 chunks over loopback)",
-    "bench_chat_view": "2-4, 7. Chat view: paced, flat out, a 1,000-message session, memory",
+    "bench_chat_terminal": "2-3. Chat view in a real terminal (pty + pyte, 120x40): flat out, 2,000 tok/s, race",
+    "bench_chat_view": "Chat view headless (reference): paced, flat out, a 1,000-message session, memory",
     "bench_sessions": "4. Sessions: full-text search over 10,000 messages",
     "bench_speed": "Speed history: `botticelli speed --json` over 10,000 answers",
     "bench_startup": "5. Start-up: first frame of `botticelli`",

@@ -43,6 +43,7 @@ async def shoot(name: str, out: Path, steps: Callable[[Pilot], Awaitable[None]])
         app.chat.query_one(PromptInput).cursor_blink = False
         picker = app.chat.picker
         await wait_until(pilot, lambda: picker.model_list("demo") is not None, "the demo models")
+        await wait_until(pilot, lambda: not picker.reach_pending, "the keyless servers' check")
         await steps(pilot)
         await pilot.pause()
         path = Path(app.save_screenshot(f"{name}.svg", path=str(out)))

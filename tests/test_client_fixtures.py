@@ -602,7 +602,7 @@ ERRORS: dict[str, ErrorCase] = {
         "Rate limit reached for model `llama-3.1-8b-instant` in organization `org_01k9v83k2bf1zr2nc2pzp9y3ad` "
         "service tier `on_demand` on requests per minute (RPM): Limit 30, Used 30, Requested 1. Please try again "
         "in 2s. Need more tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing",
-        retry_after_s=2.0, hint_has="wait 2s",
+        retry_after_s=2.0, hint_has="wait 2 s",
     ),
     "groq_error_503_upstream_reset.txt": ErrorCase(
         503, ServerError, None,
@@ -725,7 +725,7 @@ async def test_groq_429_with_documented_headers_reads_retry_after_header() -> No
     assert caught.value.retry_after_s == 7.0
     assert caught.value.code == "rate_limit_exceeded"
     assert caught.value.exit_code == 4
-    assert "wait 7s" in caught.value.one_line()
+    assert "wait 7 s" in caught.value.one_line()
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ def answer_settled(app: BotticelliApp) -> bool:
     message = last_message(app)
     if app.chat.busy or message is None or message.role != "assistant":
         return False
-    return bool(message.footer or message.error or message.cancelled) and not log_of(app)._streams
+    return bool(message.footer or message.error or message.cancelled) and not log_of(app).streaming
 
 
 async def send(pilot: Pilot, text: str, *, wait: bool = True) -> None:
@@ -84,9 +84,10 @@ async def send(pilot: Pilot, text: str, *, wait: bool = True) -> None:
 
 
 async def settle_picker(pilot: Pilot, profile: str = "demo") -> None:
-    """Wait until the picker shows `profile`'s models."""
+    """Wait until the picker shows `profile`'s models and whether each keyless server is up."""
     picker = picker_of(pilot.app)  # type: ignore[arg-type]
     await wait_until(pilot, lambda: picker.model_list(profile) is not None, f"{profile}'s models")
+    await wait_until(pilot, lambda: not picker.reach_pending, "the keyless servers' check")
     await pilot.pause()
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
+import pytest
+
+from botticelli import reachability
 from botticelli.config import load_config
 from botticelli.tui.app import BotticelliApp
 
-from .app_helpers import failing_models_factory, picker_of, send, settle_picker, wait_until
+from .app_helpers import failing_models_factory, picker_of, send, settle_picker, wait_until, write_config
 
 SIZE = (120, 40)
 
@@ -56,7 +60,8 @@ async def test_profile_without_key_says_which_variable_to_set() -> None:
         picker = picker_of(app)
         assert str(picker._profile_nodes["groq"].label) == "groq — set GROQ_API_KEY"
         assert "set HF_TOKEN" in str(picker._profile_nodes["huggingface"].label)
-        assert str(picker._profile_nodes["ollama"].label) == "ollama ✓"
+        await wait_until(pilot, lambda: not picker.reach_pending, "the ollama check")
+        assert str(picker._profile_nodes["ollama"].label) == "ollama — not running"
         picker._profile_nodes["groq"].expand()
         await settle_picker(pilot, "groq")
         shown = labels(app, "groq")
@@ -93,3 +98,71 @@ async def test_custom_config_profiles_appear(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert "mine" in picker_of(app)._profile_nodes
+
+
+def keyless_config(tmp_path: Path, up_port: int, down_port: int):
+    return write_config(tmp_path / "cfg", (
+        f'[profiles.up]\nbase_url = "http://127.0.0.1:{up_port}/v1"\ndefault_model = "m"\n'
+        f'[profiles.down]\nbase_url = "http://127.0.0.1:{down_port}/v1"\ndefault_model = "m"\n'
+    ))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_a_keyless_server_gets_a_tick_only_while_it_is_up(tmp_path: Path) -> None:
+    """The tick of a keyless profile means its server accepts connections now (item 16); otherwise the label
+    says why not. r on the profile checks again at once."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    up_port, down_port = listener.getsockname()[1], free_port()
+    app = BotticelliApp(keyless_config(tmp_path, up_port, down_port))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            picker = picker_of(app)
+            await wait_until(pilot, lambda: not picker.reach_pending, "the servers' check")
+            assert str(picker._profile_nodes["up"].label) == "up ✓"
+            assert str(picker._profile_nodes["down"].label) == "down — not running"
+            listener.close()
+            picker.focus()
+            await wait_until(pilot, lambda: picker.has_focus and not picker.reach_pending, "the picker's focus")
+            picker.move_cursor(picker._profile_nodes["up"])
+            await pilot.press("r")
+            await wait_until(pilot, lambda: str(picker._profile_nodes["up"].label) == "up — not running",
+                             "the tick to go")
+    finally:
+        listener.close()
+
+
+def test_reachability_is_cached_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, int]] = []
+
+    def probe(host: str, port: int, timeout: float = 1.0) -> reachability.Reach:
+        calls.append((host, port))
+        return reachability.Reach(False, "not running")
+
+    monkeypatch.setattr(reachability, "probe", probe)
+    clock = [100.0]
+    url = "http://localhost:11434/v1"
+    assert reachability.check(url, clock=lambda: clock[0]) == reachability.Reach(False, "not running")
+    clock[0] += reachability.CACHE_S / 2
+    reachability.check(url, clock=lambda: clock[0])
+    assert calls == [("localhost", 11434)]  # cached
+    clock[0] += reachability.CACHE_S
+    reachability.check(url, clock=lambda: clock[0])
+    reachability.check(url, fresh=True, clock=lambda: clock[0])
+    assert len(calls) == 3
+    assert reachability.server_address("https://example.com/v1") == ("example.com", 443)
+    assert reachability.check("not a url").why == "no host in base_url"
+
+
+def test_probe_over_real_sockets() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert reachability.probe("127.0.0.1", listener.getsockname()[1]).ok
+    assert reachability.probe("127.0.0.1", free_port()) == reachability.Reach(False, "not running")

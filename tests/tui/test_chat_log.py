@@ -230,7 +230,7 @@ async def test_thousand_messages_open_at_bottom_lazily_and_scroll_home() -> None
         await pilot.pause()
         assert log.scroll_y == log.max_scroll_y > 0
         assert any("footer 999" in line for line in screen_lines(log))
-        built = sum(entry.parts is not None for entry in log._entries)
+        built = sum(entry.parts is not None for entry in log.model.entries)
         assert built < 30
         log.focus()
         await pilot.press("home")
@@ -390,7 +390,7 @@ async def test_long_plain_message_renders_like_one_piece() -> None:
         text = "\n".join(f"line {i} " + "word " * (i % 40) for i in range(300))
         log.add_message("user", text)
         await pilot.pause()
-        assert len(log._entries[0].parts or []) > 4
+        assert len(log.model.entries[0].parts or []) > 4
         whole = [strip.text for strip in render_text(text, log.content_width)]
         assert [strip.text for strip in log.body_lines(0)] == whole
 

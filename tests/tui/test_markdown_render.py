@@ -176,3 +176,57 @@ def test_open_fence_detection_and_plain_code() -> None:
     plain, highlighted = code.render(WIDTH, plain_code=True), code.render(WIDTH)
     assert [s.text for s in plain] == [s.text for s in highlighted]
     assert plain != highlighted
+
+
+def test_long_bullet_list_streams_in_bounded_pieces() -> None:
+    """A long open list does not keep the whole list in the tail: complete items become final blocks,
+    and the pieces render exactly as Rich renders the whole list (no blank line between pieces)."""
+    items = "".join(f"- item {n} with `code` and **bold** words that wrap at sixty columns or so\n"
+                    for n in range(100))
+    text = "Intro.\n\n" + items + "  continued last item\n\n- loose item\n\nAfter.\n"
+    inc = stream(text, [5])
+    assert len(inc.blocks) > 5
+    assert max(len(b.source.splitlines()) for b in inc.blocks) <= mr.LIST_CHUNK + 2
+    final = [s for b in inc.blocks for s in b.render(WIDTH)]
+    assert final == mr.render_markdown(text, WIDTH)
+
+
+def test_long_list_tail_stays_short_while_streaming() -> None:
+    inc = mr.IncrementalMarkdown()
+    for n in range(200):
+        inc.append(f"- item {n}\n")
+        inc.update()
+        tail = inc.tail()
+        assert sum(len(b.source.splitlines()) for b in tail) <= mr.LIST_CHUNK + 1
+        shown = [s for b in [*inc.blocks, *tail] for s in b.render(WIDTH)]
+        if n % 37 == 0:
+            assert shown == mr.render_markdown(inc.text, WIDTH)
+
+
+def test_list_splitting_matches_rich_at_every_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mr, "LIST_CHUNK", 2)
+    rnd = random.Random(11)
+    pieces = [NESTED, "- a\n- b\n- c\n- d\n- e\n", "- x\n\n- y\n\n- z\n\n- w\n", "* s\n* t\n* u\n- v\n", "para\n"]
+    for _ in range(6):
+        text = "\n".join(rnd.choice(pieces) for _ in range(4))
+        inc = stream(text, [rnd.randint(1, 6)], check_every_step=True)
+        assert [s for b in inc.blocks for s in b.render(WIDTH)] == mr.render_markdown(text, WIDTH)
+
+
+def test_long_open_code_block_is_shown_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a long code block streams, finished pieces keep their source (rendered once); the pieces
+    together show exactly the lines of the whole block."""
+    monkeypatch.setattr(mr, "FENCE_CHUNK", 4)
+    lines = [f"x_{n} = {n} * 2  # a comment long enough to wrap at sixty columns, twice over" if n % 5 else ""
+             for n in range(30)]
+    text = "Before.\n\n```\n" + "\n".join(lines) + "\n```\n\nAfter.\n"
+    inc = stream(text, [7], check_every_step=True)
+    assert [s for b in inc.blocks for s in b.render(WIDTH)] == mr.render_markdown(text, WIDTH)
+    inc = mr.IncrementalMarkdown()
+    inc.append(text[: text.index("x_29")])
+    inc.update()
+    tail = inc.tail()
+    assert len(tail) > 3
+    inc.append("x")
+    inc.update()
+    assert [b.source for b in inc.tail()[:-1]] == [b.source for b in tail[:-1]]

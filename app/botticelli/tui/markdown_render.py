@@ -194,6 +194,11 @@ class Block:
     """The flag this block leaves for the next one."""
     tokens: list[Token] | None = field(default=None, repr=False)
     """Parsed tokens kept for the first render only (a block re-parses its source after that)."""
+    continues: bool = False
+    """More items of the bullet list the previous block ended with, or more lines of the code block the
+    previous block showed the start of: rendered without the leading blank line."""
+    open_end: bool = False
+    """A piece of a code block that more pieces follow: rendered without its closing padding line."""
     _measured: tuple[int, RenderTheme, int] | None = field(default=None, repr=False)
 
     def render_lines(self, width: int, theme: RenderTheme = DEFAULT_THEME, *, plain_code: bool = False) -> list[Line]:
@@ -207,6 +212,10 @@ class Block:
         if plain_code:
             tokens = [token.copy(info="") if token.type == "fence" else token for token in tokens]
         lines = _render_tokens(tokens, self.new_line_before, width, theme)
+        if self.continues and lines and not "".join(text for text, _ in lines[0]).strip():
+            lines = lines[1:]
+        if self.open_end and lines:
+            lines = lines[:-1]
         self._measured = (width, theme, len(lines))
         return lines
 
@@ -238,7 +247,7 @@ class Block:
 
     def estimate(self, width: int) -> int:
         """A cheap guess of the rendered height."""
-        return estimate_height(self.source, width) + self.new_line_before
+        return estimate_height(self.source, width) + self.new_line_before - self.continues - self.open_end
 
 
 _templates: dict[RenderTheme, Markdown] = {}
@@ -308,8 +317,10 @@ def _make_blocks(
     new_line_before: bool,
     groups: list[tuple[list[Token], int, int]] | None = None,
     keep_tokens: bool = True,
+    continues: bool = False,
 ) -> list[Block]:
-    """Split `text` into blocks; `new_line_before` is the flag left by whatever precedes `text`."""
+    """Split `text` into blocks; `new_line_before` is the flag left by whatever precedes `text`, `continues`
+    says `text` starts with more items of a bullet list split off before it."""
     if groups is None:
         groups = _split_tokens(_get_parser().parse(text))
     if not groups:
@@ -321,7 +332,7 @@ def _make_blocks(
     for tokens, first, end in groups:
         source = text[offsets[first] : offsets[end]]
         after = _new_line_after(tokens[0])
-        blocks.append(Block(source, flag, after, tokens if keep_tokens else None))
+        blocks.append(Block(source, flag, after, tokens if keep_tokens else None, continues and not blocks))
         flag = after
     return blocks
 
@@ -410,6 +421,58 @@ def last_code_block(text: str) -> str | None:
     return found
 
 
+FENCE_CHUNK = 32
+"""Lines per piece of a code block still streaming (its finished pieces are not rendered again)."""
+LIST_CHUNK = 16
+"""Complete items an open bullet list gathers before they are split off as a final block."""
+
+
+def _list_split(group: tuple[list[Token], int, int]) -> int | None:
+    """The line where the last item of an open bullet list starts, once enough items came before it."""
+    tokens = group[0]
+    if tokens[0].type != "bullet_list_open":
+        return None
+    starts = [t.map[0] for t in tokens if t.type == "list_item_open" and t.level == 1 and t.map]
+    if len(starts) <= LIST_CHUNK:
+        return None
+    return starts[-1]
+
+
+def _fence_pieces(blocks: list[Block]) -> list[Block]:
+    """`blocks` with a long open code block at the end cut into pieces of FENCE_CHUNK lines.
+
+    Each piece is a code block of its own, rendered without the padding line where it meets the next one,
+    so the pieces show exactly the lines of the whole (unhighlighted) block, and a finished piece keeps its
+    source from frame to frame (its render is reused). A cut is only made between two lines that are not
+    blank (Rich strips blank lines at the ends of a code block).
+    """
+    if not blocks or not blocks[-1].is_open_fence:
+        return blocks
+    block = blocks[-1]
+    rows = block.source.split("\n")
+    head = rows[0]
+    fence = head[: len(head) - len(head.lstrip(head[:1]))]
+    if len(rows) <= FENCE_CHUNK + 1 or not fence or head[0] not in "`~":
+        return blocks
+    body = rows[1:]
+    pieces: list[Block] = []
+    start = 0
+    while len(body) - start > FENCE_CHUNK:
+        end = start + FENCE_CHUNK
+        while end > start and not (body[end - 1].strip() and body[end].strip()):
+            end -= 1
+        if end == start:
+            break
+        source = "\n".join([fence, *body[start:end], fence]) + "\n"
+        first = not pieces
+        pieces.append(Block(source, block.new_line_before if first else False, False, None, not first, True))
+        start = end
+    if not pieces:
+        return blocks
+    rest = Block("\n".join([fence, *body[start:]]), False, block.new_line_after, None, True)
+    return [*blocks[:-1], *pieces, rest]
+
+
 class IncrementalMarkdown:
     """A growing Markdown text split into final blocks and a tail that may still change.
 
@@ -424,6 +487,7 @@ class IncrementalMarkdown:
         """Final blocks, in order."""
         self._stable = 0
         self._scanned = 0
+        self._continues = False
         self._tail: tuple[int, list[Block]] | None = None
 
     @property
@@ -447,16 +511,29 @@ class IncrementalMarkdown:
         segment = self.text[self._stable : complete]
         groups = _split_tokens(_get_parser().parse(segment))
         new: list[Block] = []
+        cut: int | None = None
         if len(groups) >= 2:
-            last_line = groups[-1][1]
-            offset = _line_offsets(segment, [last_line])[last_line]
-            new = _make_blocks(segment, self._flag(), groups[:-1], keep_tokens=False)
-            self.blocks.extend(new)
-            self._stable += offset
+            new = _make_blocks(segment, self._flag(), groups[:-1], keep_tokens=False, continues=self._continues)
+            cut = groups[-1][1]
             groups = groups[-1:]
-        if complete == len(self.text):
+        split = _list_split(groups[-1]) if groups else None
+        if split is not None:
+            # A long bullet list stays open while items arrive: its complete items become a final block of
+            # their own, so the tail (rendered every frame) is only the last items. Rich renders each bullet
+            # item on its own, and no blank line is put between the two halves (new_line_after False).
+            first = groups[-1][1]
+            offsets = _line_offsets(segment + "\n", sorted({first, split}))
+            flag = new[-1].new_line_after if new else self._flag()
+            new.append(Block(segment[offsets[first] : offsets[split]], flag, False, None, self._continues and not new))
+            cut = split
+        if cut is not None:
+            self.blocks.extend(new)
+            self._stable += _line_offsets(segment, [cut])[cut]
+            self._continues = split is not None
+        if split is None and complete == len(self.text):
             # No unfinished line: this parse is also the tail's.
-            self._tail = (complete, _make_blocks(segment, self._flag(), groups))
+            self._tail = (complete, _fence_pieces(_make_blocks(segment, self._flag(), groups,
+                                                               continues=self._continues)))
         return new
 
     def tail(self) -> list[Block]:
@@ -464,13 +541,13 @@ class IncrementalMarkdown:
         cached = self._tail
         if cached is not None and cached[0] == len(self.text):
             return cached[1]
-        blocks = _make_blocks(self.text[self._stable :], self._flag())
+        blocks = _fence_pieces(_make_blocks(self.text[self._stable :], self._flag(), continues=self._continues))
         self._tail = (len(self.text), blocks)
         return blocks
 
     def close(self) -> list[Block]:
         """The text is complete: every block is final. Returns the new final blocks."""
-        new = _make_blocks(self.text[self._stable :], self._flag(), keep_tokens=False)
+        new = _make_blocks(self.text[self._stable :], self._flag(), keep_tokens=False, continues=self._continues)
         self.blocks.extend(new)
         self._stable = self._scanned = len(self.text)
         return new

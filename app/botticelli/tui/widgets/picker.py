@@ -13,7 +13,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from botticelli import reachability
 from botticelli.config import Profile
+from botticelli.reachability import Reach
 from botticelli.safety import strip_escapes
 from botticelli.tui.clients import ModelList, has_key
 from botticelli.tui.deferred import after_first_frame
@@ -36,7 +38,8 @@ class Picker(Tree[PickerEntry]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Select", show=False,
                 tooltip="On a profile: expand it (loads its models); on a model: talk to it from now on"),
-        Binding("r", "reload", "Reload models", show=False, tooltip="Reload the highlighted profile's models"),
+        Binding("r", "reload", "Reload models", show=False,
+                tooltip="Reload the highlighted profile's models (and check a keyless server again)"),
     ]
 
     class ModelChosen(Message):
@@ -74,6 +77,10 @@ class Picker(Tree[PickerEntry]):
         self._profile_nodes: dict[str, TreeNode[PickerEntry]] = {}
         self._lists: dict[str, ModelList] = {}
         self._mounting = False
+        self._reach: dict[str, Reach] = {}
+        self._reach_asked: dict[str, int] = {}
+        self.reach_pending: set[str] = set()
+        """Keyless profiles whose server is being checked (tests and screenshots wait for none)."""
 
     def on_mount(self) -> None:
         self.border_title = "Models"
@@ -84,6 +91,8 @@ class Picker(Tree[PickerEntry]):
         if self.current and self.current[0] in self._profile_nodes:
             self._mounting = True
             self._profile_nodes[self.current[0]].expand()
+        self.reach_pending = {name for name, profile in self.profiles.items() if self._keyless(profile)}
+        after_first_frame(self, self.check_servers)
 
     # -- labels (Rich Text, never markup: model ids come from servers) ----------------------------------------
 
@@ -91,6 +100,14 @@ class Picker(Tree[PickerEntry]):
         label = Text(profile.name, style="bold")
         if profile.simulated:
             label.append(" · simulator", style="dim")
+        elif self._keyless(profile):  # no key to have: the tick says the server is up now
+            reach = self._reach.get(profile.name)
+            if reach is None:
+                label.append(" · checking…", style="dim")
+            elif reach.ok:
+                label.append(" ✓", style="green")
+            else:
+                label.append(f" — {reach.why}", style="yellow")
         elif has_key(profile):
             label.append(" ✓", style="green")
         else:
@@ -102,6 +119,40 @@ class Picker(Tree[PickerEntry]):
         if self.current == (profile, model):
             return Text.assemble(("● ", "bold green"), (shown, "bold"))
         return Text.assemble("  ", shown)
+
+    # -- keyless servers: up or not ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _keyless(profile: Profile) -> bool:
+        return not profile.simulated and not profile.needs_key
+
+    def check_servers(self, *, fresh: bool = False, only: str | None = None) -> None:
+        """Check, off the UI thread, whether each keyless profile's server is up (cached for a few seconds)."""
+        for name, profile in self.profiles.items():
+            if self._keyless(profile) and only in (None, name):
+                self.reach_pending.add(name)
+                self._reach_asked[name] = asked = self._reach_asked.get(name, 0) + 1
+                self.run_worker(
+                    lambda url=profile.base_url, name=name, asked=asked: self._check_server(name, url, fresh, asked),
+                    thread=True, group=f"reach-{name}", exit_on_error=False,
+                )
+
+    def _check_server(self, name: str, base_url: str, fresh: bool, asked: int) -> None:
+        reach = reachability.check(base_url, fresh=fresh)
+        self.app.call_from_thread(self._show_reach, name, reach, asked)
+
+    def _show_reach(self, name: str, reach: Reach, asked: int) -> None:
+        if asked != self._reach_asked.get(name):
+            return  # a later check is on its way
+        self._reach[name] = reach
+        self.reach_pending.discard(name)
+        node = self._profile_nodes.get(name)
+        if node is not None:
+            node.set_label(self._profile_label(self.profiles[name]))
+
+    def server_state(self, name: str) -> Reach | None:
+        """The last check of a keyless profile's server (None: not checked yet, or the profile needs a key)."""
+        return self._reach.get(name)
 
     # -- loading -----------------------------------------------------------------------------------------------
 
@@ -177,6 +228,7 @@ class Picker(Tree[PickerEntry]):
 
     def on_focus(self, event: events.Focus) -> None:
         self.reveal_current()
+        self.check_servers()  # cheap: the cache answers unless the last check is a few seconds old
 
     def model_list(self, profile_name: str) -> ModelList | None:
         """The models shown for a profile once loaded."""
@@ -187,6 +239,7 @@ class Picker(Tree[PickerEntry]):
         node = self.cursor_node
         if node is not None and node.data is not None:
             self.load(node.data.profile)
+            self.check_servers(fresh=True, only=node.data.profile)
 
     # -- choosing ----------------------------------------------------------------------------------------------
 
