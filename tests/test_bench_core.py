@@ -13,6 +13,7 @@ import pytest
 
 from botticelli.bench.export import CSV_COLUMNS, bench_csv, bench_json, write_atomic
 from botticelli.bench.history import save_race
+from botticelli.bench.report import summary_table
 from botticelli.bench.runner import (
     BenchPlan,
     BenchResult,
@@ -311,3 +312,26 @@ async def test_a_race_is_stored_in_the_sessions_database() -> None:
     fast = [r for r in stored if r.target == "fast:m-fast"]
     assert all(r.stats["tokens_exact"] and r.error is None and r.prompt == QUICK for r in fast)
     assert all(r.error["kind"] == "rate_limit" for r in stored if r.target == "broken:m-fast")
+
+
+def test_table_keeps_ttft_comparison_when_one_target_has_no_decode_figure() -> None:
+    """One-token answers have no decode tok/s: the table still compares TTFT, stars the TTFT winner, says why."""
+    result = hand_made_result()
+    one_token = SpeedFigures(0.1, 0.1, 1, True, None, 10.0, None, None)
+    result.runs = [
+        RunResult("demo:demo-fast", 0, 1, SpeedFigures(0.4, 0.9, 256, True, 800.0, 500.0, None, None), None, 1000),
+        RunResult("demo:demo-slow", 1, 1, one_token, None, 4),
+        RunResult("demo:demo-fast", 0, 2, SpeedFigures(0.5, 1.0, 256, True, 790.0, 480.0, None, None), None, 990),
+        RunResult("demo:demo-slow", 1, 2, one_token, None, 4),
+    ]
+    lines = summary_table(result).splitlines()
+    header, fast, slow = lines[2], lines[3], lines[4]
+    assert "decode vs slowest" in header and "TTFT vs slowest" in header
+    assert slow.startswith("★") and "demo:demo-slow" in slow and "4.5× faster" in slow
+    assert "slowest" in fast and "× faster" not in fast
+    assert "★ fastest TTFT: demo:demo-slow" in lines
+    assert any(line.startswith("demo:demo-slow: no decode tok/s: its answers were too short to time")
+               and line.endswith("compared on TTFT") for line in lines)
+    a, b = summarize(result.runs, result.plan.labels)
+    assert a.decode_ratio_to_slowest is None and b.decode_ratio_to_slowest is None
+    assert b.ttft_ratio_to_slowest == pytest.approx(4.5)

@@ -35,6 +35,14 @@ def test_ask_streams_the_demo_answer_and_prints_figures(capsys: pytest.CaptureFi
     assert "30 tok" in err and "~" not in err  # exact tokens from the simulator's usage
 
 
+def test_ask_marks_an_answer_cut_by_max_tokens(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "ask", "--max-tokens", "5", "hello [[tokens:30]] [[tps:5000]]")
+    assert code == 0 and out.strip()
+    assert "5 tok" in err and "· cut (max tokens or context full)" in err
+    code, out, err = run_cli(capsys, "ask", "hello [[tokens:5]] [[tps:5000]]")
+    assert code == 0 and "cut (" not in err
+
+
 def test_ask_json_is_one_design_object(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(capsys, "ask", "--json", "hi [[tokens:20]] [[tps:5000]]")
     assert code == 0 and err == ""

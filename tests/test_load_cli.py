@@ -68,7 +68,7 @@ def test_csv_and_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_429s_are_counted_apart_and_never_retried(capsys: pytest.CaptureFixture[str]) -> None:
-    settings = SimSettings(tps=4000.0, ttft_s=0.01, max_rps=5)
+    settings = SimSettings(tps=4000.0, ttft_s=0.01, max_rps=5, extra_models=("m",))
     with running_simulator(settings) as server:
         write_config({"capped": sim_profile(server.base_url, "m")})
         code = main(["load", "-t", "capped:m", "--rate", "200", "--arrival", "constant", "--requests", "30",

@@ -15,9 +15,10 @@ import openai
 import pytest
 
 from botticelli.simulator import SimSettings, content
+from botticelli.simulator.engine import prompt_token_count
 from botticelli.simulator.ratelimit import go_duration
 from botticelli.simulator.server import running_simulator
-from test_simulator_support import FAST, SimAPI, deltas, sim_api
+from test_simulator_support import FAST, TEST_MODELS, SimAPI, deltas, sim_api
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "recorded"
 GROQ_USAGE_KEYS = ["queue_time", "prompt_tokens", "prompt_time", "completion_tokens", "completion_time",
@@ -189,6 +190,7 @@ async def test_groq_rate_limit_headers_count_down_as_go_durations(mode: str) -> 
     with sim_api(mode, "groq", tokens_per_minute=6000) as groq:
         first = (await groq.chat("one [[tokens:500]] [[tps:0]]")).headers
         second = (await groq.chat("two [[tokens:500]] [[tps:0]]")).headers
+    prompt = prompt_token_count([{"role": "user", "content": "one [[tokens:500]] [[tps:0]]"}])
     assert (first["x-ratelimit-limit-requests"], first["x-ratelimit-limit-tokens"]) == ("14400", "6000")
     assert int(first["x-ratelimit-remaining-requests"]) == 14399
     assert int(second["x-ratelimit-remaining-requests"]) == 14398
@@ -196,7 +198,8 @@ async def test_groq_rate_limit_headers_count_down_as_go_durations(mode: str) -> 
     for headers in (first, second):
         requests_reset = parse_go_duration(headers["x-ratelimit-reset-requests"])
         tokens_reset = parse_go_duration(headers["x-ratelimit-reset-tokens"])
-        assert 0 < requests_reset <= 12.0 and 0 < tokens_reset <= 10.2
+        # two answers of 500 tokens plus their prompts, of 6,000 tokens a minute: about 10.3 s to refill
+        assert 0 < requests_reset <= 12.0 and 0 < tokens_reset <= 60 * 2 * (500 + prompt) / 6000 + 0.05
     assert re.fullmatch(r"req_[0-9a-z]{26}", first["x-request-id"]) and first["x-groq-region"]
 
 
@@ -329,7 +332,7 @@ def test_open_connections_seen_by_the_server() -> None:
 
 @pytest.mark.parametrize("flavor", ["groq", "huggingface", "openai"])
 async def test_openai_sdk_streams_a_full_answer(flavor: str) -> None:
-    with running_simulator(SimSettings(flavor=flavor, **FAST)) as sim:
+    with running_simulator(SimSettings(flavor=flavor, **FAST, extra_models=TEST_MODELS)) as sim:
         bases = [sim.base_url] + ([f"{sim.root_url}/openai/v1"] if flavor == "groq" else [])
         for base in bases:
             async with openai.AsyncOpenAI(base_url=base, api_key="sim", max_retries=0) as client:

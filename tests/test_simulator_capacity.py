@@ -55,7 +55,7 @@ def test_bad_limits_are_refused(bad: dict[str, float]) -> None:
 
 
 async def test_shared_throughput_is_split_between_streams() -> None:
-    transport = SimulatorTransport(SimSettings(capacity_tps=400.0))
+    transport = SimulatorTransport(SimSettings(capacity_tps=400.0, extra_models=("m",)))
     async with httpx.AsyncClient(transport=transport) as client:
         alone = await stream(client, 40, 400.0)
         start = time.perf_counter()
@@ -68,7 +68,7 @@ async def test_shared_throughput_is_split_between_streams() -> None:
 
 
 async def test_a_concurrency_limit_queues_before_the_ttft() -> None:
-    transport = SimulatorTransport(SimSettings(max_concurrency=1))
+    transport = SimulatorTransport(SimSettings(max_concurrency=1, extra_models=("m",)))
     async with httpx.AsyncClient(transport=transport) as client:
         first, second = await asyncio.gather(stream(client, 20, 100.0, 0.05), stream(client, 20, 100.0, 0.05))
     early, late = sorted([first, second])
@@ -78,7 +78,7 @@ async def test_a_concurrency_limit_queues_before_the_ttft() -> None:
 
 
 async def test_over_the_request_rate_is_a_429_with_retry_after() -> None:
-    transport = SimulatorTransport(SimSettings(max_rps=1.0))
+    transport = SimulatorTransport(SimSettings(max_rps=1.0, extra_models=("m",)))
     async with httpx.AsyncClient(transport=transport) as client:
         ok = await client.post("http://sim/v1/chat/completions", json={**body(3, 0), "stream": False})
         refused = await client.post("http://sim/v1/chat/completions", json={**body(3, 0), "stream": False})
@@ -89,7 +89,7 @@ async def test_over_the_request_rate_is_a_429_with_retry_after() -> None:
 
 
 async def test_reset_clears_the_rate_but_keeps_the_limits() -> None:
-    transport = SimulatorTransport(SimSettings(max_rps=1.0))
+    transport = SimulatorTransport(SimSettings(max_rps=1.0, extra_models=("m",)))
     async with httpx.AsyncClient(transport=transport) as client:
         assert (await client.post("http://sim/v1/chat/completions", json=body(2, 0))).status_code == 200
         await client.post("http://sim/_sim/reset")

@@ -139,7 +139,7 @@ async def test_inactive_model_is_decommissioned(groq: SimAPI) -> None:
 
 
 async def test_openai_sdk_sees_status_faults_as_typed_errors() -> None:
-    with running_simulator(SimSettings(tps=20000, ttft_s=0)) as sim:
+    with running_simulator(SimSettings(tps=20000, ttft_s=0, extra_models=("m",))) as sim:
         async with openai.AsyncOpenAI(base_url=sim.base_url, api_key="sim", max_retries=0) as client:
             with pytest.raises(openai.RateLimitError):
                 await client.chat.completions.create(
@@ -150,7 +150,7 @@ async def test_openai_sdk_sees_status_faults_as_typed_errors() -> None:
 
 
 async def test_openai_sdk_retries_a_429_then_succeeds() -> None:
-    with running_simulator(SimSettings(tps=20000, ttft_s=0)) as sim:
+    with running_simulator(SimSettings(tps=20000, ttft_s=0, extra_models=("m",))) as sim:
         async with openai.AsyncOpenAI(base_url=sim.base_url, api_key="sim", max_retries=2) as client:
             text = "x [[tokens:3]] [[fault:429 times=1 retry_after_ms=1]]"
             reply = await client.chat.completions.create(model="m", messages=[{"role": "user", "content": text}])
@@ -213,7 +213,7 @@ async def test_error_event_is_groqs_bytes_then_the_end(mode: str, flavor: str) -
 
 
 async def test_openai_sdk_raises_on_error_event() -> None:
-    with running_simulator(SimSettings(tps=20000, ttft_s=0)) as sim:
+    with running_simulator(SimSettings(tps=20000, ttft_s=0, extra_models=("m",))) as sim:
         async with openai.AsyncOpenAI(base_url=sim.base_url, api_key="sim", max_retries=0) as client:
             stream = await client.chat.completions.create(
                 model="m", messages=[{"role": "user", "content": "x [[fault:error_event after=2]]"}], stream=True)

@@ -15,6 +15,8 @@ from botticelli.simulator.server import running_simulator
 from botticelli.simulator.transport import SimulatorTransport
 
 FAST = {"tps": 20000.0, "ttft_s": 0.0}  # paced, but quick enough for tests
+TEST_MODELS = ("sim-test", "sim", "m")
+"""Model ids the tests' simulators serve besides the catalogue (any other id gets a 404, as from a provider)."""
 IN_PROCESS_BASE = "http://demo.botticelli.invalid/v1"
 
 
@@ -117,7 +119,7 @@ class SimAPI:
 @contextmanager
 def sim_api(mode: str, flavor: str, **settings_kw: Any) -> Iterator[SimAPI]:
     """A `SimAPI` on a fresh simulator of `flavor`."""
-    settings = SimSettings(flavor=flavor, **{**FAST, **settings_kw})
+    settings = SimSettings(flavor=flavor, **{**FAST, "extra_models": TEST_MODELS, **settings_kw})
     if mode == "inprocess":
         yield SimAPI(mode, IN_PROCESS_BASE, IN_PROCESS_BASE.removesuffix("/v1"), SimulatorTransport(settings))
         return

@@ -3,7 +3,8 @@
 - ttft_s: request sent -> first non-empty content or reasoning delta.
 - decode_tps = (n - 1) / (t_last - t_first): speed while generating, TTFT excluded.
 - e2e_tps = n / (t_last - t_sent).
-- server_tps = completion_tokens / completion_time where the provider reports it; queue_s from queue_time.
+- server_tps = the provider's own generation rate where it states one (llama.cpp's `predicted_per_second`), else
+  completion_tokens / completion_time where it reports the time; queue_s from queue_time.
 - n is the server's completion_tokens when usage arrived (exact); otherwise an estimate from characters with a
   chars-per-token ratio learned from earlier exact answers for the same model (start at 4), marked inexact.
 
@@ -32,6 +33,9 @@ class ServerUsage(Protocol):
 
     @property
     def completion_time(self) -> float | None: ...
+
+    @property
+    def server_tps(self) -> float | None: ...
 
 Clock = Callable[[], float]
 DEFAULT_CHARS_PER_TOKEN = 4.0
@@ -152,7 +156,9 @@ class SpeedMeter:
         server = queue = None
         if self.usage is not None:
             queue = self.usage.queue_time
-            if exact and self.usage.completion_time:
+            if self.usage.server_tps:
+                server = self.usage.server_tps
+            elif exact and self.usage.completion_time:
                 server = self.usage.completion_tokens / self.usage.completion_time  # type: ignore[operator]
         return SpeedFigures(
             ttft_s=ttft,

@@ -78,9 +78,12 @@ def open_client(
         )
     transport = None
     if profile.simulated:
+        from botticelli.simulator.settings import SimSettings
         from botticelli.simulator.transport import SimulatorTransport
 
-        transport = SimulatorTransport()
+        # A simulated profile serves the models it declares, besides the built-in catalogue.
+        declared = tuple(dict.fromkeys(m for m in (profile.default_model, *profile.models) if m))
+        transport = SimulatorTransport(SimSettings(extra_models=declared))
     pacer = None
     limits = profile.rate_limits
     if pace and limits is not None:

@@ -32,6 +32,14 @@ def loads(data: str | bytes) -> Any:
         value = json.loads(data)
     except RecursionError:
         raise TooDeepError("the JSON is nested too deeply to read") from None
+    return repaired(data, value)
+
+
+def repaired(data: str | bytes, value: Any) -> Any:
+    """`value`, decoded from `data`, with lone surrogates replaced; as is unless `data` escapes a surrogate.
+
+    Callers on a hot path test `"\\u" in data` first and call this only then.
+    """
     if isinstance(data, str):
         if "\\u" not in data or _ESCAPED_SURROGATE.search(data) is None:
             return value  # the fast path: no escaped surrogate, so nothing to replace

@@ -106,6 +106,9 @@ async def test_race_buttons_columns_and_table_are_on_screen() -> None:
         assert table.region.height >= 3 and table.region.bottom <= SIZE[1] - 1
         for column in screen.columns:
             assert column.region.height >= 5 and reachable(app, column)
+        keys = footer_keys(app)
+        assert {"ctrl+r", "ctrl+g", "escape", "ctrl+p"} <= set(keys)
+        assert all(reachable(app, key) for key in keys.values())
 
 
 def test_chat_80x24(snap_compare) -> None:

@@ -9,6 +9,7 @@ from botticelli.tui.app import BotticelliApp
 from botticelli.tui.messages import AnswerFinished, PromptSent
 from botticelli.tui.screens.chat import ChatScreen
 from botticelli.tui.screens.help import HelpScreen, key_label
+from botticelli.tui.screens.load import LoadScreen
 from botticelli.tui.screens.race import RaceScreen
 from botticelli.tui.screens.race_history import RaceHistoryScreen
 from botticelli.tui.screens.sessions import SessionBrowser
@@ -307,6 +308,7 @@ def test_help_has_every_key_of_the_transcript_picker_and_screens() -> None:
         "Model picker (when focused)": Picker, "Settings (f2)": SettingsScreen,
         "Saved chats (ctrl+o)": SessionBrowser, "Race (ctrl+g)": RaceScreen, "Anywhere": BotticelliApp,
         "Stored races (f5 in the race)": RaceHistoryScreen, "Speed history (f3)": SpeedScreen,
+        "Load sweeps (f4)": LoadScreen,
     }
     anywhere = {key_label(key) for key in Screen._merge_bindings().key_to_bindings}
     for title, place in places.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botticelli.tui.app import BotticelliApp
 from botticelli.tui.widgets.stats_bar import StatsBar
+from faults import write_config
 
 from .app_helpers import last_message, log_of, send, wait_until
 
@@ -40,6 +41,8 @@ async def test_markup_and_escapes_in_an_answer_render_literally() -> None:
 
 
 async def test_hostile_model_name_is_plain_text_everywhere() -> None:
+    # The simulator answers only models it serves: the demo profile declares this one.
+    write_config('[profiles.demo]\nmodels = ["demo-fast", "demo-fast[/]"]\n')
     app = BotticelliApp(model="demo-fast[/]")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from botticelli.bench.runner import BenchResult, RunResult
-from botticelli.bench.summary import NO_WINNER_RULE, Spread, TargetSummary, summarize, winner
+from botticelli.bench.summary import NO_WINNER_RULE, Spread, TargetSummary, star_figure, summarize, winner
 from botticelli.safety import strip_escapes
-from botticelli.stats import SpeedFigures
+from botticelli.stats import MIN_DECODE_SPAN_S, SpeedFigures
 
 WINNER_MARK = "★"
 SIMULATED = "(simulated)"
+FIGURE_NAMES = {"decode_tps": "decode", "ttft_s": "TTFT"}
 
 
 def tps_text(value: float | None) -> str:
@@ -59,6 +60,13 @@ def failure_text(result: BenchResult, label: str) -> str | None:
     if failure.hint:
         text += f" ({strip_escapes(failure.hint)})"
     return " ".join(text.split())
+
+
+def no_decode_text(target: str, compared: bool) -> str:
+    """Why a target has no decode tok/s, and what it was still compared on."""
+    text = (f"{target}: no decode tok/s: its answers were too short to time (one token, or first to last token "
+            f"within {MIN_DECODE_SPAN_S * 1000:.0f} ms)")
+    return text + ("; compared on TTFT" if compared else "")
 
 
 def progress_line(result: RunResult, done: int, total: int) -> str:
@@ -133,11 +141,13 @@ def _align(rows: list[list[str]]) -> list[str]:
 
 def summary_table(result: BenchResult) -> str:
     """The race as a table: per target ok/runs, median TTFT and decode tok/s (min–max), e2e, server tok/s,
-    tokens (exact, or `~` estimated) and "N.N× faster" than the slowest; the decode winner is starred."""
+    tokens (exact, or `~` estimated) and "N.N× faster" than the slowest; the decode winner is starred (the TTFT
+    winner when fewer than two targets have a decode figure: answers too short to time)."""
     plan = result.plan
     summaries = summarize(result.runs, plan.labels, result.simulated)
-    best = winner(summaries, "decode_tps")
-    compare = sum(1 for s in summaries if s.median("decode_tps") is not None) >= 2
+    judged_on = star_figure(summaries)
+    best = winner(summaries, judged_on) if judged_on else None
+    compare = judged_on is not None
     header = ["", "target", "ok", "TTFT", "decode tok/s", "e2e tok/s", "server tok/s", "tokens"]
     if compare:
         header += ["decode vs slowest", "TTFT vs slowest"]
@@ -155,14 +165,17 @@ def summary_table(result: BenchResult) -> str:
     notes = ["medians over successful runs, (min–max); decode tok/s excludes TTFT, e2e tok/s includes it; "
              "~ = estimated token count"]
     if best is not None:
-        notes.append(f"{WINNER_MARK} fastest decode: {best}")
+        notes.append(f"{WINNER_MARK} fastest {FIGURE_NAMES[judged_on or '']}: {best}")
     elif compare:
-        notes.append(f"no clear winner: the decode difference is within the runs' spread ({NO_WINNER_RULE})")
+        notes.append(f"no clear winner: the {FIGURE_NAMES[judged_on or '']} difference is within the runs' spread "
+                     f"({NO_WINNER_RULE})")
     for s in summaries:
         if s.retried:
             notes.append(f"{s.target}: {s.retried} retried run(s) left out of the medians")
         if s.failed and s.ok:
             notes.append(f"{s.target}: {s.failed} run(s) failed ({error_text(s.error)})")
+        if s.ok and s.median("decode_tps") is None:
+            notes.append(no_decode_text(s.target, compared=compare))
         if s.estimated_runs and not s.tokens_exact:
             notes.append(f"{s.target}: token counts estimated in {s.estimated_runs} run(s) (no usage from the server)")
     return "\n".join([title, "", *_align(rows), "", *notes]) + "\n"

@@ -110,8 +110,9 @@ def _one_target(label: str, runs: Sequence[RunResult], simulated: bool) -> Targe
 def _with_ratios(summaries: list[TargetSummary]) -> list[TargetSummary]:
     decodes = [m for s in summaries if (m := s.median("decode_tps"))]
     ttfts = [m for s in summaries if (m := s.median("ttft_s"))]
-    slowest_decode = min(decodes) if decodes else None
-    slowest_ttft = max(ttfts) if ttfts else None
+    # a ratio needs two measured targets: alone, a target is not "1.0× faster" than itself
+    slowest_decode = min(decodes) if len(decodes) >= 2 else None
+    slowest_ttft = max(ttfts) if len(ttfts) >= 2 else None
     out = []
     for s in summaries:
         decode, ttft = s.median("decode_tps"), s.median("ttft_s")
@@ -133,6 +134,20 @@ def summarize(runs: Iterable[RunResult], targets: Sequence[str],
         _one_target(label, [r for r in measured if r.target == label], label in simulated) for label in targets
     ]
     return _with_ratios(summaries)
+
+
+def contenders(summaries: Sequence[TargetSummary], figure: str) -> int:
+    """How many targets measured `figure` (a comparison on it needs two)."""
+    return sum(1 for s in summaries if s.median(figure) is not None)
+
+
+def star_figure(summaries: Sequence[TargetSummary]) -> str | None:
+    """What the race is judged on: decode tok/s when two targets measured it, else TTFT (a target whose answers
+    were too short to time has no decode figure, yet its TTFT still compares), else nothing."""
+    for figure in ("decode_tps", "ttft_s"):
+        if contenders(summaries, figure) >= 2:
+            return figure
+    return None
 
 
 CLEAR_RANGE_RUNS = 3

@@ -171,7 +171,8 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
     elif not args.quiet and figures is not None:
         from botticelli.stats import summary_line
 
-        reasoning = f" · reasoning {len(stream.reasoning):,} chars (--json shows it)" if stream.reasoning else ""
+        reasoning = " · cut (max tokens or context full)" if stream.finish_reason == "length" else ""
+        reasoning += f" · reasoning {len(stream.reasoning):,} chars (--json shows it)" if stream.reasoning else ""
         if session is not None:
             reasoning += f" · session {session.session_id}"
         err.write(f"{target.profile.name} · {target.model} · {summary_line(figures)}{reasoning}\n")

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="For each target, run each load level in turn: a concurrency level keeps C streams busy, a "
         "rate level sends requests at a constant or poisson rate. Per level: request throughput, output tok/s, "
         "TTFT p50/p90/p99, ITL p50/p99, e2e p50/p99, errors (429s apart, never retried), goodput against --slo, "
-        "and the client's own event-loop lag and CPU. Definitions: docs/METRICS.md.",
+        "and the client's own event-loop lag and CPU. Definitions: docs/ARCHITECTURE.md (Load metrics).",
     )
     p.add_argument("-t", "--target", action="append", dest="targets", metavar="P:M", required=True,
                    help="a profile:model to load (repeat for several; they run one after another)")

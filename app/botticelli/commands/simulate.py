@@ -32,6 +32,8 @@ def register(subparsers: Any) -> None:
                         help="answers at once; more requests queue before their TTFT (default: 0 = unlimited)")
     parser.add_argument("--max-rps", type=float, default=0.0, metavar="R",
                         help="requests/s above which the answer is a 429 (default: 0 = unlimited)")
+    parser.add_argument("--model", action="append", default=[], metavar="ID", dest="models",
+                        help="also serve this model id (repeatable); other ids not in the catalogue get a 404")
     parser.set_defaults(run=run)
 
 

@@ -1,4 +1,5 @@
-"""The load metrics, defined once (docs/METRICS.md): per-request records in, one level's figures out.
+"""The load metrics, defined once ("Load metrics" in docs/ARCHITECTURE.md): per-request records in, one level's
+figures out.
 
 Per request (AIPerf's definitions): TTFT = first token - request sent; request latency (e2e) = answer complete -
 request sent; ITL = (last token - first token) / (output tokens - 1), so the first token is excluded. Per level:

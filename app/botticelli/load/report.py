@@ -29,9 +29,12 @@ def level_text(level: LevelMetrics) -> str:
 
 
 def _ms(seconds: float | None) -> str:
+    """`2.5ms`, `204ms`, `1.25s`, `—`."""
     if seconds is None:
         return "—"
-    return f"{seconds * 1000:,.0f}ms" if seconds >= 0.1 else f"{seconds * 1000:.1f}ms"
+    if seconds >= 1:
+        return f"{seconds:.2f}s"
+    return f"{seconds * 1000:.0f}ms" if seconds >= 0.1 else f"{seconds * 1000:.1f}ms"
 
 
 def _num(value: float | None) -> str:
@@ -130,7 +133,7 @@ def sweep_table(result: SweepResult) -> str:
 
 
 def sweep_json(result: SweepResult) -> dict[str, Any]:
-    """The `load --json` object (docs/METRICS.md describes every field)."""
+    """The `load --json` object (docs/ARCHITECTURE.md, "Load metrics", describes every field)."""
     plan = result.plan
     return {
         "schema": SCHEMA,

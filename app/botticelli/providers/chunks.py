@@ -3,15 +3,17 @@
 Handles: usage on any chunk (`usage` or Groq's `x_groq.usage`, the last one wins, never summed, cumulative per
 chunk), usage-only chunks with `choices: []`, role repeated in every delta, reasoning as `reasoning` or
 `reasoning_content`, tool calls complete or fragmented (accumulated by `index`), in-band `error` objects and
-Groq's `x_groq.error`, and provider extras that are simply ignored.
+Groq's `x_groq.error`, llama.cpp's `timings` (the server's own prompt and generation times, see timings.py), and
+provider extras that are simply ignored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botticelli.providers.classify import classify_inband_error
+from botticelli.providers.timings import timing_seconds, usage_from_timings, usage_with_timings
 from botticelli.providers.types import (
     ContentDelta,
     Finish,
@@ -43,34 +45,40 @@ def text_or_none(value: Any) -> str | None:
     return value if type(value) is str and value else None
 
 
+BLOCK = 4096
+"""Deltas joined into one string at a time (`TextBuffer.compact`)."""
 TOOL_CALL_CHARS = 256
 """What one more tool call counts against an answer's size cap, whatever it holds (it costs memory too)."""
 
 
-class TextBuffer:
-    """Append-only text kept as a few large strings: millions of tiny deltas do not cost an object each."""
+class TextBuffer(list[str]):
+    """Append-only text kept as a few large strings: millions of tiny deltas do not cost an object each.
 
-    __slots__ = ("_blocks", "_parts")
-    BLOCK = 4096  # deltas joined into one string at a time
+    `append` is the list's own (C speed, per token); call `compact()` when `len()` reaches `BLOCK`, which joins
+    the pieces so far into one block. `text()` is everything, in order.
+    """
+
+    __slots__ = ("blocks",)
+    BLOCK = BLOCK
 
     def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._blocks: list[str] = []
+        super().__init__()
+        self.blocks: list[str] = []
 
-    def append(self, piece: str) -> None:
-        parts = self._parts
-        parts.append(piece)
-        if len(parts) >= self.BLOCK:
-            self._blocks.append("".join(parts))
-            parts.clear()
+    def compact(self) -> None:
+        self.blocks.append("".join(self))
+        self.clear()
 
-    def __bool__(self) -> bool:
-        return bool(self._parts or self._blocks)
+    def add(self, piece: str) -> None:
+        """`append`, compacting when due (for the paths that are not per token)."""
+        self.append(piece)
+        if len(self) >= self.BLOCK:
+            self.compact()
 
     def text(self) -> str:
-        whole = "".join(self._blocks) + "".join(self._parts)
-        self._blocks = [whole] if whole else []
-        self._parts.clear()
+        whole = "".join(self.blocks) + "".join(self)
+        self.blocks = [whole] if whole else []
+        self.clear()
         return whole
 
 
@@ -139,7 +147,10 @@ class ChunkReader:
                     if len(delta) <= 2 and type(content) is str and "reasoning" not in delta:
                         # the common case: {"content": "..."} or {"role": ..., "content": ...}
                         if content:
-                            self.text_parts.append(content)
+                            parts = self.text_parts
+                            parts.append(content)
+                            if len(parts) >= BLOCK:
+                                parts.compact()
                             self.size += len(content)
                             events.append(ContentDelta(content))
                     else:
@@ -152,11 +163,25 @@ class ChunkReader:
         raw_usage = chunk.get("usage")
         if raw_usage is None and x_groq is not None and isinstance(x_groq, dict):
             raw_usage = x_groq.get("usage")
+        timings = chunk.get("timings")
         if raw_usage and isinstance(raw_usage, dict):
             time_info = chunk.get("time_info") if isinstance(chunk.get("time_info"), dict) else None
-            self.usage = Usage.from_dict(raw_usage, time_info)
+            self.usage = usage_with_timings(raw_usage, timings, time_info)
             events.append(UsageUpdate(self.usage))
+        elif isinstance(timings, dict):
+            self._read_timings(timings, events)
         return events
+
+    def _read_timings(self, timings: dict[str, Any], events: list[StreamEvent]) -> None:
+        """`timings` without `usage` in the same chunk: add its times to the usage so far, or stand in for it."""
+        if self.usage is None:
+            usage = usage_from_timings(timings)
+        else:
+            seconds = {k: v for k, v in timing_seconds(timings).items() if getattr(self.usage, k) is None}
+            usage = replace(self.usage, **seconds) if seconds else None
+        if usage is not None and usage != self.usage:
+            self.usage = usage
+            events.append(UsageUpdate(usage))
 
     def _read_delta(self, delta: dict[str, Any]) -> list[StreamEvent]:
         events: list[StreamEvent] = []
@@ -164,12 +189,12 @@ class ChunkReader:
         if reasoning is None:
             reasoning = delta.get("reasoning_content")
         if isinstance(reasoning, str) and reasoning:
-            self.reasoning_parts.append(reasoning)
+            self.reasoning_parts.add(reasoning)
             self.size += len(reasoning)
             events.append(ReasoningDelta(reasoning))
         content = content_text(delta.get("content"))
         if content:
-            self.text_parts.append(content)
+            self.text_parts.add(content)
             self.size += len(content)
             events.append(ContentDelta(content))
         tool_calls = delta.get("tool_calls")
@@ -182,7 +207,7 @@ class ChunkReader:
     def add_tool_call(self, call: ToolCall) -> None:
         """A complete tool call from elsewhere (a non-streamed answer replayed as a stream)."""
         parts = self._tools[call.index] = _ToolCallParts(id=call.id, name=call.name)
-        parts.arguments.append(call.arguments)
+        parts.arguments.add(call.arguments)
 
     def _read_tool_call(self, call: dict[str, Any]) -> None:
         index = call.get("index", 0)
@@ -196,5 +221,5 @@ class ChunkReader:
         if isinstance(function, dict):
             parts.name = text_or_none(function.get("name")) or parts.name
             if isinstance(function.get("arguments"), str):
-                parts.arguments.append(function["arguments"])
+                parts.arguments.add(function["arguments"])
                 self.size += len(function["arguments"])

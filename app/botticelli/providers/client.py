@@ -32,6 +32,7 @@ from botticelli.providers.ratelimit import (
     say_duration,
 )
 from botticelli.providers.sse import EventTooLarge, iter_sse
+from botticelli.providers.timings import reply_usage
 from botticelli.providers.types import (
     ChatRequest,
     ChatResponse,
@@ -48,7 +49,7 @@ from botticelli.providers.types import (
 from botticelli.safety import RedactingFilter
 from botticelli.stats import SpeedFigures, SpeedMeter, TokenRatios
 from botticelli.untrusted_json import loads as json_loads
-from botticelli.untrusted_json import replace_surrogates
+from botticelli.untrusted_json import repaired, replace_surrogates
 
 log = logging.getLogger("botticelli.providers")
 
@@ -468,11 +469,11 @@ class ChatStream:
         events: list[StreamEvent] = []
         reader = self.reader
         if answer.reasoning:
-            reader.reasoning_parts.append(answer.reasoning)
+            reader.reasoning_parts.add(answer.reasoning)
             self.meter.on_text(answer.reasoning)
             events.append(ReasoningDelta(answer.reasoning))
         if answer.text:
-            reader.text_parts.append(answer.text)
+            reader.text_parts.add(answer.text)
             self.meter.on_text(answer.text)
             events.append(ContentDelta(answer.text))
         if answer.usage is not None:
@@ -503,8 +504,10 @@ class ChatStream:
                     self.done = True
                     break
                 try:
-                    chunk = json_loads(data)
-                except ValueError as exc:
+                    chunk = json.loads(data)
+                    if "\\u" in data:  # only then can an escaped lone surrogate be there
+                        chunk = repaired(data, chunk)
+                except (ValueError, RecursionError) as exc:
                     raise ProtocolError(
                         f"a malformed chunk arrived mid-stream: {data[:80]!r}",
                         provider=provider,
@@ -603,7 +606,7 @@ def parse_completion(payload: Any, *, provider: str | None = None) -> ChatRespon
         text=content_text(message.get("content")),
         reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
         finish_reason=finish,
-        usage=Usage.from_dict(usage) if isinstance(usage, dict) else None,
+        usage=reply_usage(usage, payload.get("timings")),
         model=text_or_none(payload.get("model")),
         id=text_or_none(payload.get("id")),
         tool_calls=tool_calls,

@@ -15,6 +15,9 @@ _NON_CHAT = re.compile(
 )
 
 
+MAX_CONTEXT = 100_000_000  # tokens: a larger "context" is a broken field
+
+
 def is_chat_model_id(model_id: str) -> bool:
     return _NON_CHAT.search(model_id) is None
 
@@ -25,6 +28,29 @@ def _modalities_allow_chat(inputs: Any, outputs: Any) -> bool | None:
     out_ok = not isinstance(outputs, list) or "text" in outputs
     in_ok = not isinstance(inputs, list) or "text" in inputs
     return out_ok and in_ok
+
+
+def _tokens(value: Any) -> int | None:
+    """A context size from untrusted JSON: a positive int (not a bool) up to MAX_CONTEXT, else None."""
+    return value if type(value) is int and 0 < value <= MAX_CONTEXT else None
+
+
+def _context_of(entry: Mapping[str, Any], providers: Any) -> int | None:
+    """The context window, by the first field that holds a valid size.
+
+    Groq `context_window`; OpenRouter-style `context_length`; LiteLLM `max_input_tokens`; llama-server
+    `meta.n_ctx` (what each slot serves, set by `-c`), else `meta.n_ctx_train` (what the model was trained on,
+    the only one older llama-server versions report); the HF router: the largest of its providers'.
+    """
+    meta = entry.get("meta") if isinstance(entry.get("meta"), Mapping) else {}
+    for value in (entry.get("context_window"), entry.get("context_length"), entry.get("max_input_tokens"),
+                  meta.get("n_ctx"), meta.get("n_ctx_train")):
+        if (tokens := _tokens(value)) is not None:
+            return tokens
+    if isinstance(providers, list):
+        lengths = [n for p in providers if isinstance(p, Mapping) and (n := _tokens(p.get("context_length")))]
+        return max(lengths) if lengths else None
+    return None
 
 
 def parse_model_entry(entry: Mapping[str, Any]) -> ModelInfo | None:
@@ -38,19 +64,15 @@ def parse_model_entry(entry: Mapping[str, Any]) -> ModelInfo | None:
     by_modality = _modalities_allow_chat(inputs, outputs)
     chat = is_chat_model_id(model_id) if by_modality is None else (by_modality and is_chat_model_id(model_id))
 
-    context = entry.get("context_window") or entry.get("context_length")
     providers = entry.get("providers")
-    if context is None and isinstance(providers, list):
-        lengths = [p.get("context_length") for p in providers if isinstance(p, Mapping)]
-        lengths = [n for n in lengths if isinstance(n, int)]
-        context = max(lengths) if lengths else None
+    context = _context_of(entry, providers)
     active = entry.get("active")
     if isinstance(providers, list) and providers:
         active = any(isinstance(p, Mapping) and p.get("status", "live") == "live" for p in providers)
     return ModelInfo(
         id=model_id,
         owned_by=entry.get("owned_by") if isinstance(entry.get("owned_by"), str) else None,
-        context_window=context if isinstance(context, int) else None,
+        context_window=context,
         active=active is not False,
         chat=chat,
     )

@@ -42,15 +42,16 @@ async def iter_sse(
     event: str | None = None
     data: list[str] = []
     held = 0  # characters buffered for the event being read: unfinished line plus its data lines so far
-    texts = response.aiter_text()
-    loop = asyncio.get_running_loop()
+    next_text = response.aiter_text().__anext__
+    now = asyncio.get_running_loop().time
     while True:
-        if deadline is None or deadline - loop.time() > read_timeout_s:
-            text = await anext(texts, None)
-        else:
-            async with asyncio.timeout_at(deadline):
-                text = await anext(texts, None)
-        if text is None:
+        try:
+            if deadline is None or deadline - now() > read_timeout_s:
+                text = await next_text()
+            else:
+                async with asyncio.timeout_at(deadline):
+                    text = await next_text()
+        except StopAsyncIteration:
             break
         held += len(text)
         if held > max_event_chars:

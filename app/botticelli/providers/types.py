@@ -73,6 +73,8 @@ class Usage:
     prompt_time: float | None = None
     completion_time: float | None = None
     total_time: float | None = None
+    server_tps: float | None = None
+    """The server's own generation rate, where it states one (llama.cpp's `timings.predicted_per_second`)."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], time_info: dict[str, Any] | None = None) -> Usage:

@@ -102,6 +102,23 @@ def _message_text(message: Any) -> str:
     return ""
 
 
+TEMPLATE_TOKENS_PER_MESSAGE = 3
+"""What a chat template adds around each message (start, role separator, end), as OpenAI's counting guide."""
+TEMPLATE_TOKENS_FOR_REPLY = 3
+"""The assistant header every prompt ends with, which primes the reply."""
+
+
+def prompt_token_count(messages: list[Any]) -> int:
+    """Prompt tokens as a chat template makes them: each message's role and content (about 4 characters a
+    token) plus the template's own tokens, so "hi" alone counts 8, not 1."""
+    total = TEMPLATE_TOKENS_FOR_REPLY
+    for message in messages:
+        role = message.get("role") if isinstance(message, dict) else None
+        total += TEMPLATE_TOKENS_PER_MESSAGE + math.ceil(len(role if isinstance(role, str) else "") / 4)
+        total += math.ceil(len(_message_text(message)) / 4)
+    return total
+
+
 class SimEngine:
     """Serves `/models`, `/chat/completions` and `/_sim/*` for one settings + state pair."""
 
@@ -262,6 +279,8 @@ class SimEngine:
         received += asyncio.get_running_loop().time() - stalled_from
         if failed is not None:
             return failed
+        if not self.settings.serves(model):  # as real providers answer an unknown model
+            return _error(fault_error(FaultSpec("404", {}, "404"), flavor, model))
         entry = self.settings.model(model)
         if entry is not None and not entry.active:
             return _error(fault_error(FaultSpec("decommissioned", {}, "decommissioned"), flavor, model),
@@ -313,7 +332,7 @@ class SimEngine:
         speed = ModelSpeed(directives.tps if directives.tps is not None else speed.tps,
                            directives.ttft_s if directives.ttft_s is not None else speed.ttft_s)
         reasoning, answer, finish = self._tokens(directives, cleaned, entry, body)
-        prompt_tokens = max(1, math.ceil(sum(len(_message_text(m)) for m in body["messages"]) / 4))
+        prompt_tokens = prompt_token_count(body["messages"])
         wire = make_wire(flavor, Identity(
             model=self._served_model(model, entry), created=int(time.time()), request_id=request_id(flavor),
             seed=self._random.randrange(1 << 31),

@@ -26,16 +26,19 @@ class SimSettings:
     capacity_tps: float = 0.0  # decode tokens/s shared by all streams; 0 = unlimited (see capacity.py)
     max_concurrency: int = 0  # answers at once, more wait in a queue; 0 = unlimited
     max_rps: float = 0.0  # requests/s above which the answer is a 429; 0 = unlimited
+    extra_models: tuple[str, ...] = ()  # ids served besides the catalogue (at the default speed)
 
     def __post_init__(self) -> None:
         if self.flavor not in FLAVORS:
             raise ValueError(f"unknown simulator flavour {self.flavor!r} (choose one of {', '.join(FLAVORS)})")
         ModelSpeed(self.tps, self.ttft_s)  # validates
+        if any(not isinstance(m, str) or not m.strip() for m in self.extra_models):
+            raise ValueError("extra_models must be non-empty model ids")
         self.capacity()  # validates
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SimSettings:
-        """Settings from `botticelli simulate` flags (`--flavor`, `--tps`, `--ttft`, capacity flags)."""
+        """Settings from `botticelli simulate` flags (`--flavor`, `--tps`, `--ttft`, capacity flags, `--model`)."""
         return cls(
             flavor=getattr(args, "flavor", "groq"),
             tps=float(getattr(args, "tps", 500.0)),
@@ -43,6 +46,7 @@ class SimSettings:
             capacity_tps=float(getattr(args, "capacity_tps", 0.0)),
             max_concurrency=int(getattr(args, "max_concurrency", 0)),
             max_rps=float(getattr(args, "max_rps", 0.0)),
+            extra_models=tuple(getattr(args, "models", None) or ()),
         )
 
     @property
@@ -67,6 +71,10 @@ class SimSettings:
             if entry.id in (model_id, base):
                 return entry
         return None
+
+    def serves(self, model_id: str) -> bool:
+        """True for a catalogue model, one with its own speed, or one of `extra_models`; others get a 404."""
+        return model_id in self.speeds or model_id in self.extra_models or self.model(model_id) is not None
 
     def speed_for(self, model_id: str) -> ModelSpeed:
         """Per-model override, else the catalogue's speed, else the default."""

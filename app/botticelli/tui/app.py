@@ -45,6 +45,7 @@ class BotticelliApp(App[int]):
         Binding("question_mark", "help", "Help", show=False, tooltip="Help (when the input is not focused)"),
         Binding("ctrl+t", "change_theme", "Theme", tooltip="Choose a colour theme"),
         Binding("f3", "open_speed", "Speed", tooltip="Speed history: every measured answer per target, charted"),
+        Binding("f4", "open_load", "Load", tooltip="Load sweeps: throughput against latency per target, charted"),
     ]
 
     def __init__(
@@ -234,6 +235,15 @@ class BotticelliApp(App[int]):
         if not isinstance(self.screen, SpeedScreen):
             self.push_screen(SpeedScreen())
 
+    # -- load sweeps ------------------------------------------------------------------------------------------
+
+    def action_open_load(self) -> None:
+        """Open the Load screen (stored `botticelli load` sweeps, charted)."""
+        from botticelli.tui.screens.load import LoadScreen
+
+        if not isinstance(self.screen, LoadScreen):
+            self.push_screen(LoadScreen())
+
     # -- palette and help ------------------------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -267,6 +277,7 @@ class BotticelliApp(App[int]):
 
     def help_sections(self) -> list[Section]:
         """Every key, grouped by where it works, generated from the BINDINGS (so the help cannot drift)."""
+        from botticelli.tui.screens.load import LoadScreen
         from botticelli.tui.screens.race import RaceScreen
         from botticelli.tui.screens.race_history import RaceHistoryScreen
         from botticelli.tui.screens.sessions import SessionBrowser
@@ -288,6 +299,7 @@ class BotticelliApp(App[int]):
             ("Race (ctrl+g)", binding_rows(RaceScreen, skip=anywhere)),
             ("Stored races (f5 in the race)", binding_rows(RaceHistoryScreen, skip=anywhere)),
             ("Speed history (f3)", binding_rows(SpeedScreen, skip=anywhere)),
+            ("Load sweeps (f4)", binding_rows(LoadScreen, skip=anywhere)),
         ]
 
     def action_help(self) -> None:

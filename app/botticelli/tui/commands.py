@@ -43,6 +43,8 @@ CHAT_ACTIONS: tuple[PaletteAction, ...] = (
     PaletteAction("Race: compare providers…", "Send one prompt to 2–4 targets and compare their speed",
                   "app.open_race", "ctrl+g"),
     PaletteAction("Speed history…", "TTFT and decode tok/s per target over time, charted", "app.open_speed", "f3"),
+    PaletteAction("Load sweeps…", "Throughput against latency per target, from `botticelli load`",
+                  "app.open_load", "f4"),
     PaletteAction("Pick a model", "Show and focus the profiles and models pane (again: hide it)", "toggle_picker",
                   "ctrl+b"),
     PaletteAction("Focus input", "Move the cursor to the prompt", "focus_input", "ctrl+l"),

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, SelectionList, Static
+from textual.widgets import Button, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
@@ -47,6 +47,7 @@ from botticelli.sessions import SessionStoreError
 from botticelli.stats import SpeedFigures
 from botticelli.targets import Target
 from botticelli.tui.clients import has_key
+from botticelli.tui.widgets.footer import CoalescingFooter
 from botticelli.tui.widgets.race_column import RaceColumn
 from botticelli.tui.widgets.race_summary import RaceSummary
 
@@ -159,7 +160,7 @@ class RaceScreen(Screen[None]):
             yield Static("Choose 2–4 targets, type a prompt and press Enter (or ctrl+r) to race them.",
                          id="race-placeholder", markup=False)
         yield RaceSummary(id="race-summary")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         self.summary = self.query_one(RaceSummary)

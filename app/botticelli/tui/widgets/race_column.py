@@ -23,6 +23,9 @@ from botticelli.stats import SpeedFigures, SpeedMeter
 from botticelli.targets import Target
 
 REFRESH_S = 0.1
+TAIL_CHARS = 4_000
+"""While a column streams, only about this much of the end of its text is painted: a Static lays out all
+of its text on every update, and the column follows the end anyway (the whole text is shown when done)."""
 State = Literal["ready", "waiting", "streaming", "done", "failed", "cancelled"]
 STATE_STYLES: dict[str, str] = {
     "ready": "$text-muted",
@@ -197,10 +200,21 @@ class RaceColumn(Vertical):
             self._dirty = False
             reasoning = "".join(self._reasoning).strip()
             answer = "".join(self._answer)
+            self._answer = [answer]
+            if self.state in ("waiting", "streaming"):
+                answer, reasoning = _tail(answer), _tail(reasoning)
             body = Content(answer)
             if reasoning:
                 body = Content.assemble((reasoning, "italic $text-muted"), "\n\n", body)
             self._body_widget.update(body)
+
+
+def _tail(text: str) -> str:
+    """The end of `text` from a line start, about TAIL_CHARS long, marked with "…" if cut."""
+    if len(text) <= TAIL_CHARS:
+        return text
+    start = text.find("\n", len(text) - TAIL_CHARS)
+    return "…\n" + text[start + 1 if start >= 0 else len(text) - TAIL_CHARS :]
 
 
 def _error_text(result: RunResult) -> str:
