@@ -57,7 +57,7 @@ async def send(pilot: Pilot, text: str, *, wait: bool = True) -> None:
     prompt.load_text(text)
     await pilot.press("enter")
     if wait:
-        await wait_until(pilot, lambda: not app.chat.busy and not app.chat.chat_log._streams, "the answer")  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: not app.chat.busy and not app.chat.chat_log.streaming, "the answer")  # type: ignore[attr-defined]
 
 
 async def empty(pilot: Pilot) -> None:

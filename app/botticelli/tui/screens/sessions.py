@@ -16,10 +16,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from botticelli.chat.recording import BROWSE_LIMIT, BrowseRow, SessionKeeper
 from botticelli.safety import strip_escapes
 from botticelli.tui.screens.confirm import ConfirmScreen
 from botticelli.tui.screens.rename import RenameScreen
-from botticelli.tui.session_keeper import BROWSE_LIMIT, BrowseRow, SessionKeeper
 from botticelli.tui.widgets.footer import CoalescingFooter
 
 SEARCH_FROM = 3
