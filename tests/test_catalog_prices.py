@@ -222,3 +222,16 @@ def test_a_profile_with_prices_crosses_to_a_load_worker() -> None:
     groq = load_config(env={}).profile("groq")
     copy = pickle.loads(pickle.dumps(portable(groq)))
     assert price_for(copy, "openai/gpt-oss-20b") == PriceQuote(Price(0.1, 0.2), "config")
+
+
+def test_hf_router_policy_suffixes_price_as_the_router_picks() -> None:
+    hf = load_config(env={}).profile("huggingface")
+    model = ModelInfo("m", price=Price(2, 3), providers=(
+        ProviderOffer("fast", "live", price=Price(2, 3), throughput_tps=90.0),
+        ProviderOffer("cheap", "live", price=Price(5, 1), throughput_tps=10.0),
+        ProviderOffer("down", "error", price=Price(0, 0)),
+    ))
+    assert price_for(hf, "m:fastest", [model]) == PriceQuote(Price(2, 3), "catalogue")
+    assert price_for(hf, "m:cheapest", [model]) == PriceQuote(Price(5, 1), "catalogue")  # by output price
+    assert price_for(hf, "m:down", [model]) is None
+    assert price_for(hf, "m:nobody", [model]) is None
