@@ -189,14 +189,14 @@ def test_small_costs_keep_four_significant_digits() -> None:
 def test_stored_costs_are_validated_and_summed() -> None:
     from botticelli.catalog import stored_cost, total_cost
 
-    good = {"completion_tokens": 5, "cost": {"usd": 0.002, "estimated": False}}
-    rough = {"cost": {"usd": 0.001, "estimated": True}}
+    good = {"completion_tokens": 5, "cost_usd": 0.002, "cost_estimated": False}
+    rough = {"cost_usd": 0.001, "cost_estimated": True}
     assert stored_cost(good) == Cost(0.002, False)
-    for bad in ({"cost": {"usd": "1"}}, {"cost": {"usd": -1}}, {"cost": {"usd": float("nan")}}, {"cost": 3},
-                {"cost": {"usd": True}}, {"cost": {"usd": 1e12}}, None, [], {}):
+    for bad in ({"cost_usd": "1"}, {"cost_usd": -1}, {"cost_usd": float("nan")}, {"cost_usd": [3]},
+                {"cost_usd": True}, {"cost_usd": 1e12}, None, [], {}):
         assert stored_cost(bad) is None
-    assert stored_cost({"cost": {"usd": 1}}) == Cost(1.0, True)  # not said to be exact: estimated
-    total = total_cost([good, rough, None, {"cost": {"usd": "x"}}])
+    assert stored_cost({"cost_usd": 1}) == Cost(1.0, True)  # not said to be exact: estimated
+    total = total_cost([good, rough, None, {"cost_usd": "x"}])
     assert total is not None and total.usd == pytest.approx(0.003) and total.estimated
     assert total_cost([good, good]) == Cost(0.004, False)
     assert total_cost([None, {}]) is None
