@@ -244,6 +244,9 @@ def run_race(results: list[dict[str, Any]], tokens: int = 8_000, tps: float = 2_
                                       f"<= {RATE_TOLERANCE:g}", len(shown) == 4 and worst <= RATE_TOLERANCE, "%",
                                       note=f"shown {', '.join(f'{s:,.0f}' for s in shown)} tok/s vs the server's "
                                       f"{', '.join(f'{s:,.1f}' for s in server_rates)}"))
+                shown_ends = app.text().count(end_marker("race"))
+                results.append(figure("term_race_end_marker_columns", shown_ends, "4", shown_ends == 4, "",
+                                      note="race columns showing the answer's end marker when the race is done"))
                 results.append(figure("term_race_app_peak_rss_mb", app.peak_rss_mb(), "(reference)", None, "MB"))
             finally:
                 app.close()

@@ -26,7 +26,7 @@ PACKAGE = APP / "botticelli"
 HEADLESS = ("botticelli.chat", "botticelli.config", "botticelli.providers", "botticelli.sessions", "botticelli.bench",
             "botticelli.simulator", "botticelli.stats", "botticelli.safety", "botticelli.targets", "botticelli.errors",
             "botticelli.format", "botticelli.commands.ask", "botticelli.commands.bench", "botticelli.load",
-            "botticelli.history", "botticelli.untrusted_json", "botticelli.commands.load")
+            "botticelli.history", "botticelli.untrusted_json", "botticelli.commands.load", "botticelli.catalog")
 """Packages and modules that must run without Textual (the CLI, scripts, the network thread)."""
 
 # Modules that break the services rule and are being moved out of tui/. An entry whose module no longer exists
