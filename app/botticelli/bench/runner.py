@@ -107,6 +107,8 @@ class RunResult:
     """What the user can do about the error (`set GROQ_API_KEY`)."""
     finish_reason: str | None = None
     """How the answer ended (`length`: cut by max_tokens); shown in the race, not part of the JSON run object."""
+    prompt_tokens: int | None = None
+    """The server's prompt token count (its `usage`), for the run's cost; None when it reported none."""
 
     @property
     def ok(self) -> bool:
@@ -296,7 +298,8 @@ class BenchRunner:
             return _failure(outcome.error, index, label, number, warmup, stream)
         return RunResult(label, index, number, outcome.figures, None, len(outcome.text),
                          retried=stream is not None and stream.retries > 0, warmup=warmup,
-                         finish_reason=outcome.finish_reason)
+                         finish_reason=outcome.finish_reason,
+                         prompt_tokens=stream.usage.prompt_tokens if stream is not None and stream.usage else None)
 
 
 def _ignore(event: TurnEvent) -> None:

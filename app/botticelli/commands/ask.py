@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from botticelli.errors import BotticelliError, UsageError
@@ -76,7 +77,7 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
 
     result: dict[str, Any] = {"profile": args.profile, "model": args.model, "text": "", "reasoning": None,
                               "finish_reason": None, "usage": None, "stats": None, "rate_limit": None,
-                              "error": None}
+                              "error": None, "cost": None}
 
     def fail(error: BotticelliError) -> int:
         if args.json:
@@ -128,7 +129,14 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
             err.write(f"{target.profile.name}: {fmt.retrying(event.wait_s, event.attempt, event.of)}\n")
             err.flush()
 
+    quote = await _price(target)
     turn = Turn(connect, request, profile=target.profile.name, recording=session)
+
+    def costing(figures: Any) -> dict[str, Any] | None:
+        return _answer_cost(quote, request, turn.stream, figures)
+
+    if session is not None:
+        session.costing = costing
     try:
         outcome = await turn.run(emit)
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -171,15 +179,49 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
             out.write(_dumps(result) + "\n")
         err.write(error.line + "\n")
         return error.exit_code
+    cost = costing(figures) if figures is not None else None
+    result["cost"] = cost
     if args.json:
         out.write(_dumps(result) + "\n")
     elif not args.quiet and figures is not None:
-        reasoning = f" · reasoning {len(outcome.reasoning):,} chars (--json shows it)" if outcome.reasoning else ""
+        reasoning = f" · {_cost_label(cost)}" if cost else ""
+        reasoning += f" · reasoning {len(outcome.reasoning):,} chars (--json shows it)" if outcome.reasoning else ""
         if session is not None:
             reasoning += f" · session {session.session_id}"
         summary = fmt.summary_line(figures, outcome.finish_reason)
         err.write(f"{target.profile.name} · {target.model} · {summary}{reasoning}\n")
     return 0
+
+
+async def _price(target: Any) -> Any:
+    """The price of the target's model (config, built-in, cached catalogue; HF: its `/models` once a day)."""
+    from botticelli.catalog import known_price
+    from botticelli.targets import open_client
+
+    async def fetch() -> Any:
+        async with open_client(target.profile, max_retries=0) as client:
+            return await client.list_models()
+
+    return await known_price(target.profile, target.model, fetch)
+
+
+def _answer_cost(quote: Any, request: Any, stream: Any, figures: Any) -> dict[str, Any] | None:
+    """The `cost` object of `ask --json` (`{"usd", "estimated", "price": {..., "source"}}`), None when unpriced."""
+    from botticelli.catalog import cost_of_answer
+
+    if quote is None or figures is None:
+        return None
+    usage = stream.usage if stream is not None else None
+    prompt_chars = sum(len(m.content) for m in request.messages if isinstance(m.content, str))
+    cost = cost_of_answer(quote.price, usage.prompt_tokens if usage else None, prompt_chars,
+                          figures.completion_tokens, figures.tokens_exact)
+    return {**cost.to_dict(), "price": quote.to_dict()} if cost else None
+
+
+def _cost_label(cost: dict[str, Any]) -> str:
+    from botticelli.catalog import Cost
+
+    return Cost(cost["usd"], cost["estimated"]).label()
 
 
 def check_parameters(args: argparse.Namespace) -> None:
@@ -262,6 +304,8 @@ class _SessionTurn:
 
         self.store, self.session, self.target, self.history, self.switched = store, session, target, history, switched
         self.recorder = TurnRecorder(store, session.id, interval_s=0.0)  # the turn runner paces checkpoints
+        self.costing: Callable[[Any], dict[str, Any] | None] | None = None
+        """The answer's cost from its figures: stored beside them (`stats.cost_usd`) when the price is known."""
 
     @property
     def session_id(self) -> str:
@@ -306,4 +350,6 @@ class _SessionTurn:
         self.recorder.checkpoint(lambda: (text, reasoning))
 
     def finish(self, text: str, reasoning: str, finish_reason: str, figures: Any, error: Any) -> None:
-        self.recorder.finish(text, reasoning, finish_reason, figures, error)
+        cost = self.costing(figures) if self.costing is not None and figures is not None else None
+        stats = {**figures.to_dict(), "cost_usd": cost["usd"], "cost_estimated": cost["estimated"]} if cost else figures
+        self.recorder.finish(text, reasoning, finish_reason, stats, error)
