@@ -161,3 +161,21 @@ def test_a_stored_race_keeps_each_runs_cost(capsys: pytest.CaptureFixture[str]) 
     priced = sum(r["cost"]["usd"] for r in race["runs"] if r["target"] == "demo:openai/gpt-oss-20b")
     assert stored["demo:openai/gpt-oss-20b"]["cost_usd"] == pytest.approx(priced)
     assert "cost_usd" not in stored["demo:demo-fast"]
+
+
+def test_sessions_show_gives_each_answers_cost_and_the_total(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "ask", "--json", "--session", "new", "-m", "openai/gpt-oss-20b", "hi [[tokens:9]]")
+    first = json.loads(out)
+    session = first["session_id"]
+    code, out, _ = run_cli(capsys, "ask", "--json", "--session", session, "again [[tokens:30]]")
+    second = json.loads(out)
+    code, out, _ = run_cli(capsys, "ask", "--json", "--session", session, "-m", "demo-fast", "no price [[tokens:5]]")
+    assert code == 0 and json.loads(out)["cost"] is None
+    code, out, _ = run_cli(capsys, "sessions", "show", session)
+    assert code == 0
+    from botticelli.catalog import Cost
+
+    for answer in (first, second):
+        assert f" · {Cost(answer['cost']['usd']).label()} · " in out
+    total = Cost(first["cost"]["usd"] + second["cost"]["usd"]).label()
+    assert out.rstrip().endswith(f"total cost {total} (the answers with a known price)")
