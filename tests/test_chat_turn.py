@@ -11,11 +11,13 @@ import httpx
 import pytest
 
 from botticelli import format as fmt
+from botticelli.catalog import Cost, PriceQuote
 from botticelli.chat import events as ev
 from botticelli.chat.conversation import ChatSettings, Conversation, Exchange, check_temperature
 from botticelli.chat.network import NetworkThread
 from botticelli.chat.turn import Turn
 from botticelli.providers.errors import AuthError
+from botticelli.providers.types import Price
 from botticelli.stats import SpeedFigures, SpeedMeter
 from helpers_client import SSE_HEADERS, FakeClock, Server, SleepRecorder, chat_request, make_client, response
 
@@ -38,13 +40,15 @@ class Recording:
     def __init__(self) -> None:
         self.checkpoints: list[tuple[str, str]] = []
         self.finished: list[tuple[str, str, str, SpeedFigures | None, dict[str, Any] | None]] = []
+        self.costs: list[Cost | None] = []
 
     def checkpoint(self, text: str, reasoning: str) -> None:
         self.checkpoints.append((text, reasoning))
 
     def finish(self, text: str, reasoning: str, finish_reason: str, figures: SpeedFigures | None,
-               error: dict[str, Any] | None) -> None:
+               error: dict[str, Any] | None, cost: Cost | None = None) -> None:
         self.finished.append((text, reasoning, finish_reason, figures, error))
+        self.costs.append(cost)
 
 
 async def run(turn: Turn) -> list[ev.TurnEvent]:
@@ -200,3 +204,28 @@ def test_temperature_rules_are_the_same_everywhere(bad: float) -> None:
         check_temperature(bad)
     with pytest.raises(ValueError):
         ChatSettings(temperature=bad)
+
+
+async def test_a_priced_turn_reports_and_records_its_cost_from_the_servers_usage() -> None:
+    client, _ = make_client(Server(response(200, headers=SSE_HEADERS, chunks=STREAM)))
+    recording = Recording()
+    quote = PriceQuote(Price(1000.0, 2000.0), "config")
+    async with client:
+        turn = Turn(client, chat_request(), profile="testprov", recording=recording, price=quote)
+        seen = await run(turn)
+    finished = seen[-1]
+    assert isinstance(finished, ev.Finished) and finished.cost is not None
+    usage = turn.stream.usage if turn.stream is not None else None
+    figures = finished.figures
+    assert usage is not None and usage.prompt_tokens is not None and figures is not None
+    expected = (usage.prompt_tokens * 1000 + (figures.completion_tokens or 0) * 2000) / 1e6
+    assert finished.cost.usd == pytest.approx(expected) and finished.cost.estimated is not figures.tokens_exact
+    assert recording.costs == [finished.cost]
+
+
+async def test_an_unpriced_turn_has_no_cost() -> None:
+    client, _ = make_client(Server(response(200, headers=SSE_HEADERS, chunks=STREAM)))
+    recording = Recording()
+    async with client:
+        seen = await run(Turn(client, chat_request(), profile="testprov", recording=recording))
+    assert isinstance(seen[-1], ev.Finished) and seen[-1].cost is None and recording.costs == [None]

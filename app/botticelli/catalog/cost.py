@@ -58,6 +58,23 @@ def cost_of_answer(price: Price | None, prompt_tokens: int | None, prompt_chars:
     return answer_cost(price, prompt, completion_tokens, estimated=estimated)
 
 
+def request_cost(price: Price | None, request: Any, usage: Any, figures: Any) -> Cost | None:
+    """The cost of the answer to `request` (a `ChatRequest`) from its `usage` (the server's, or None) and
+    `figures` (`SpeedFigures`); the one rule `ask` and the TUI's turns share. None when unpriced."""
+    if price is None or figures is None:
+        return None
+    prompt_chars = sum(len(m.content) for m in request.messages if isinstance(m.content, str))
+    prompt_tokens = usage.prompt_tokens if usage is not None else None
+    return cost_of_answer(price, prompt_tokens, prompt_chars, figures.completion_tokens, figures.tokens_exact)
+
+
+def stats_with_cost(figures: Any, cost: Cost | None) -> Any:
+    """An answer's stored `stats`: its figures (`SpeedFigures`) with `cost_usd`/`cost_estimated` when priced."""
+    if cost is None or figures is None:
+        return figures
+    return {**figures.to_dict(), **cost.stats_fields()}
+
+
 MAX_STORED_USD = 1_000_000.0
 """An answer said to cost more than this is a tampered or broken record."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from botticelli.catalog.cost import Cost
 from botticelli.providers.types import RateLimitInfo
 from botticelli.stats import SpeedFigures
 
@@ -69,6 +70,8 @@ class Finished:
     figures: SpeedFigures | None
     rate_limit: RateLimitInfo | None = None
     at: float = 0.0
+    cost: Cost | None = None
+    """What the answer cost (tokens × the model's price), None when no price is known."""
 
     @property
     def cut(self) -> bool:

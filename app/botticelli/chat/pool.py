@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from botticelli.config import Profile, has_key
+from botticelli.providers.types import ModelInfo
 from botticelli.targets import open_client
 
 if TYPE_CHECKING:
+    from botticelli.catalog.prices import PriceQuote
     from botticelli.chat.network import NetworkThread
     from botticelli.providers.client import OpenAICompatibleClient
 
@@ -56,6 +58,8 @@ class ModelList:
     live: bool
     note: str = ""
     """Why the list is the offline one (`offline list`, `offline list: set GROQ_API_KEY`)."""
+    info: dict[str, ModelInfo] = field(default_factory=dict)
+    """What `/models` published about each listed model (context size, modalities, price), by id."""
 
 
 class ModelCatalog:
@@ -74,6 +78,13 @@ class ModelCatalog:
     def fallback(self, profile: Profile, note: str = "offline list") -> ModelList:
         models = profile.models or ((profile.default_model,) if profile.default_model else ())
         return ModelList(tuple(models), live=False, note=note)
+
+    def price(self, profile: Profile, model: str) -> PriceQuote | None:
+        """The model's price (config, the listed `/models`, the built-in table) without any request."""
+        from botticelli.catalog.prices import price_for
+
+        listed = self._lists.get(profile.name)
+        return price_for(profile, model, listed.info.values() if listed is not None else ())
 
     async def models(self, profile: Profile) -> ModelList:
         if profile.name in self._lists:
@@ -107,7 +118,7 @@ class ModelCatalog:
         except Exception as exc:  # a broken server must not break the picker
             log.info("%s: /models failed: %r", profile.name, exc)
             return self.fallback(profile)
-        ids = tuple(m.id for m in chat_models(listed))
-        if not ids:
+        chat = chat_models(listed)
+        if not chat:
             return self.fallback(profile, "offline list: /models listed no chat model")
-        return ModelList(ids, live=True)
+        return ModelList(tuple(m.id for m in chat), live=True, info={m.id: m for m in chat})

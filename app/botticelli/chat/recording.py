@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from botticelli.catalog.cost import Cost, stats_with_cost
 from botticelli.chat.conversation import ChatSettings, Exchange
 from botticelli.format import error_text, summary_line
 from botticelli.providers.errors import ERROR_KINDS, ProviderError, error_from_dict
@@ -123,8 +124,9 @@ class ExchangeRecording:
         finish_reason: str,
         figures: SpeedFigures | None,
         error: dict[str, Any] | None,
+        cost: Cost | None = None,
     ) -> None:
-        self._keeper.ended(self._exchange, text, reasoning, finish_reason, figures, error)
+        self._keeper.ended(self._exchange, text, reasoning, finish_reason, figures, error, cost)
 
 
 class SessionKeeper:
@@ -196,14 +198,16 @@ class SessionKeeper:
         finish_reason: str,
         figures: SpeedFigures | None,
         error: dict[str, Any] | None,
+        cost: Cost | None = None,
     ) -> None:
-        """Store how the answer ended (complete, cancelled or failed) with its figures; safe from any thread."""
+        """Store how the answer ended (complete, cancelled or failed) with its figures and cost; safe from any
+        thread."""
         turn = self._turns.get(id(exchange))
         if turn is None or turn.finished:
             return
         turn.finished = True
-        self._submit(self._finish, turn, strip_escapes(text), strip_escapes(reasoning), finish_reason, figures,
-                     error)
+        self._submit(self._finish, turn, strip_escapes(text), strip_escapes(reasoning), finish_reason,
+                     stats_with_cost(figures, cost), error)
 
     def dropped(self, exchange: Exchange) -> None:
         """Delete an exchange the screen no longer shows (regenerated or edited)."""

@@ -17,6 +17,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
+from botticelli.catalog.cost import Cost, request_cost
+from botticelli.catalog.prices import PriceQuote
 from botticelli.chat import events as ev
 from botticelli.errors import BotticelliError
 from botticelli.providers.client import ChatStream, OpenAICompatibleClient
@@ -48,6 +50,7 @@ class TurnRecording(Protocol):
         finish_reason: str,
         figures: SpeedFigures | None,
         error: dict[str, Any] | None,
+        cost: Cost | None = None,
     ) -> None: ...
 
 
@@ -87,9 +90,11 @@ class Turn:
         meter: SpeedMeter | None = None,
         recording: TurnRecording | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        price: PriceQuote | None = None,
     ) -> None:
         """`client`: the client, or a function that opens it (its failure, a missing key say, ends the turn
-        in `Failed`). `meter`: a custom speed meter (tests, deterministic screenshots)."""
+        in `Failed`). `meter`: a custom speed meter (tests, deterministic screenshots). `price`: the model's
+        price, when known: the answer's cost is then reported (`Finished.cost`) and recorded."""
         self._connect = client if callable(client) and not isinstance(client, OpenAICompatibleClient) else None
         self._client = client if isinstance(client, OpenAICompatibleClient) else None
         self.request = request
@@ -97,6 +102,7 @@ class Turn:
         self.meter = meter
         self.recording = recording
         self.clock = clock
+        self.price = price
         self.stream: ChatStream | None = None
         """The client's stream once opened: partial text, retries, rate limits."""
         self.outcome: ev.Finished | ev.Failed | None = None
@@ -126,6 +132,11 @@ class Turn:
             return None
         return stream.meter.figures()
 
+    def cost(self, figures: SpeedFigures | None) -> Cost | None:
+        """The answer's cost from its figures and the server's usage; None without a price or figures."""
+        usage = self.stream.usage if self.stream is not None else None
+        return request_cost(self.price.price if self.price else None, self.request, usage, figures)
+
     # -- running ---------------------------------------------------------------------------------------------
 
     async def run(self, emit: Emit) -> ev.Finished | ev.Failed:
@@ -137,7 +148,8 @@ class Turn:
             return await self._run(_Guarded(emit))
         except _CallerError as failure:
             if self.recording is not None and self.outcome is None:
-                self.recording.finish(self.text, self.reasoning, "cancelled", self.figures(), None)
+                figures = self.figures()
+                self.recording.finish(self.text, self.reasoning, "cancelled", figures, None, self.cost(figures))
             raise failure.error from None
 
     async def _run(self, emit: Emit) -> ev.Finished | ev.Failed:
@@ -170,8 +182,9 @@ class Turn:
                         checkpoint_at = now + CHECKPOINT_S
                         self.recording.checkpoint(stream.text, stream.reasoning)
         except asyncio.CancelledError:
-            self._end(emit, ev.Finished("cancelled", self.text, self.reasoning, self.figures(), self.rate_limit,
-                                        clock()))
+            figures = self.figures()
+            self._end(emit, ev.Finished("cancelled", self.text, self.reasoning, figures, self.rate_limit, clock(),
+                                        self.cost(figures)))
             raise
         except _CallerError:
             raise
@@ -185,7 +198,7 @@ class Turn:
         figures = stream.figures()
         emit(ev.Figures(figures, True, stream.rate_limit, clock()))
         return self._end(emit, ev.Finished(stream.finish_reason or "stop", stream.text, stream.reasoning, figures,
-                                           stream.rate_limit, clock()))
+                                           stream.rate_limit, clock(), self.cost(figures)))
 
     def _end(self, emit: Emit, outcome: ev.Finished | ev.Failed) -> ev.Finished | ev.Failed:
         self.outcome = outcome
@@ -196,7 +209,7 @@ class Turn:
                                           outcome.error.to_dict())
                 else:
                     self.recording.finish(outcome.text, outcome.reasoning, outcome.finish_reason, outcome.figures,
-                                          None)
+                                          None, outcome.cost)
             except Exception:  # recording reports its own failures; it never ends the turn
                 log.exception("recording a turn failed")
         emit(outcome)

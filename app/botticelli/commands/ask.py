@@ -7,7 +7,6 @@ import asyncio
 import json
 import re
 import sys
-from collections.abc import Callable
 from typing import Any, TextIO
 
 from botticelli.errors import BotticelliError, UsageError
@@ -130,20 +129,15 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
             err.flush()
 
     quote = await _price(target)
-    turn = Turn(connect, request, profile=target.profile.name, recording=session)
-
-    def costing(figures: Any) -> dict[str, Any] | None:
-        return _answer_cost(quote, request, turn.stream, figures)
-
-    if session is not None:
-        session.costing = costing
+    turn = Turn(connect, request, profile=target.profile.name, recording=session, price=quote)
     try:
         outcome = await turn.run(emit)
     except (KeyboardInterrupt, asyncio.CancelledError):
         outcome = turn.outcome
         printer.end()
         if session is not None and outcome is None:  # interrupted outside the turn's own handling
-            session.finish(turn.text, turn.reasoning, "cancelled", turn.figures(), None)
+            figures = turn.figures()
+            session.finish(turn.text, turn.reasoning, "cancelled", figures, None, turn.cost(figures))
         if args.json:
             figures = turn.figures()
             result.update(text=turn.text if args.raw else _strip(turn.text), finish_reason="cancelled",
@@ -179,7 +173,7 @@ async def _ask(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) -
             out.write(_dumps(result) + "\n")
         err.write(error.line + "\n")
         return error.exit_code
-    cost = costing(figures) if figures is not None else None
+    cost = {**outcome.cost.to_dict(), "price": quote.to_dict()} if outcome.cost and quote else None
     result["cost"] = cost
     if args.json:
         out.write(_dumps(result) + "\n")
@@ -203,19 +197,6 @@ async def _price(target: Any) -> Any:
             return await client.list_models()
 
     return await known_price(target.profile, target.model, fetch)
-
-
-def _answer_cost(quote: Any, request: Any, stream: Any, figures: Any) -> dict[str, Any] | None:
-    """The `cost` object of `ask --json` (`{"usd", "estimated", "price": {..., "source"}}`), None when unpriced."""
-    from botticelli.catalog import cost_of_answer
-
-    if quote is None or figures is None:
-        return None
-    usage = stream.usage if stream is not None else None
-    prompt_chars = sum(len(m.content) for m in request.messages if isinstance(m.content, str))
-    cost = cost_of_answer(quote.price, usage.prompt_tokens if usage else None, prompt_chars,
-                          figures.completion_tokens, figures.tokens_exact)
-    return {**cost.to_dict(), "price": quote.to_dict()} if cost else None
 
 
 def _cost_label(cost: dict[str, Any]) -> str:
@@ -304,8 +285,6 @@ class _SessionTurn:
 
         self.store, self.session, self.target, self.history, self.switched = store, session, target, history, switched
         self.recorder = TurnRecorder(store, session.id, interval_s=0.0)  # the turn runner paces checkpoints
-        self.costing: Callable[[Any], dict[str, Any] | None] | None = None
-        """The answer's cost from its figures: stored beside them (`stats.cost_usd`) when the price is known."""
 
     @property
     def session_id(self) -> str:
@@ -349,7 +328,8 @@ class _SessionTurn:
     def checkpoint(self, text: str, reasoning: str) -> None:
         self.recorder.checkpoint(lambda: (text, reasoning))
 
-    def finish(self, text: str, reasoning: str, finish_reason: str, figures: Any, error: Any) -> None:
-        cost = self.costing(figures) if self.costing is not None and figures is not None else None
-        stats = {**figures.to_dict(), "cost_usd": cost["usd"], "cost_estimated": cost["estimated"]} if cost else figures
-        self.recorder.finish(text, reasoning, finish_reason, stats, error)
+    def finish(self, text: str, reasoning: str, finish_reason: str, figures: Any, error: Any,
+               cost: Any = None) -> None:
+        from botticelli.catalog import stats_with_cost
+
+        self.recorder.finish(text, reasoning, finish_reason, stats_with_cost(figures, cost), error)

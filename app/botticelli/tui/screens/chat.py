@@ -293,6 +293,7 @@ class ChatScreen(Screen[None]):
             profile=profile.name,
             meter=self.meter_factory() if self.meter_factory is not None else None,
             recording=recording,
+            price=self.catalog.price(profile, exchange.model),
         )
         self._start(exchange, turn)
         return exchange
@@ -344,10 +345,11 @@ class ChatScreen(Screen[None]):
         if event.finish_reason == "cancelled":
             exchange.cancelled = True
             answer.message.finish(footer=answer_footer(exchange), cancelled=True)
-            self.stats_bar.finish("cancelled", exchange.figures, event.rate_limit)
+            self.stats_bar.finish("cancelled", exchange.figures, event.rate_limit, cost=event.cost)
         else:
             answer.message.finish(footer=answer_footer(exchange))
-            self.stats_bar.finish("done", exchange.figures, event.rate_limit, detail="cut" if event.cut else "")
+            self.stats_bar.finish("done", exchange.figures, event.rate_limit, detail="cut" if event.cut else "",
+                                  cost=event.cost)
         self._ended(exchange)
 
     def _fail(self, answer: _Answer, event: ev.Failed) -> None:

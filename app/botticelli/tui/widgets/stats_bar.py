@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from botticelli import format as fmt
+from botticelli.catalog.cost import Cost
 from botticelli.providers.types import RateLimitInfo
 from botticelli.stats import SpeedFigures
 
@@ -35,7 +36,7 @@ STATE_STYLES: dict[str, str] = {
 
 
 class StatsBar(Static):
-    """One line: `profile·model │ state │ TTFT │ tok/s │ tokens │ elapsed │ server │ queue │ rate limits`."""
+    """One line: `profile·model │ state │ TTFT │ tok/s │ tokens │ elapsed │ cost │ server │ queue │ rate limits`."""
 
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -44,6 +45,8 @@ class StatsBar(Static):
         self.state: State = "idle"
         self.detail = ""
         self.figures: SpeedFigures | None = None
+        self.cost: Cost | None = None
+        """The last answer's cost (`$0.00012`, `~` when its tokens were estimated), None when unpriced."""
         self.rate_limit: RateLimitInfo | None = None
         self.show_rate_limits = True
         """False hides the rate-limit counters (they depend on the wall clock; snapshots turn them off)."""
@@ -69,6 +72,7 @@ class StatsBar(Static):
         self.state = "waiting"
         self.detail = ""
         self.figures = None
+        self.cost = None
         self._show()
 
     def retrying(self, wait_s: float, attempt: int, of: int, at: float | None = None) -> None:
@@ -80,6 +84,7 @@ class StatsBar(Static):
     def show_figures(self, figures: SpeedFigures, rate_limit: RateLimitInfo | None = None) -> None:
         """The running figures of the answer in flight."""
         self._retry = None
+        self.cost = None
         self.figures = figures
         self.state = "streaming" if figures.ttft_s is not None else "waiting"
         self._keep_rate_limit(rate_limit)
@@ -91,9 +96,11 @@ class StatsBar(Static):
         figures: SpeedFigures | None = None,
         rate_limit: RateLimitInfo | None = None,
         detail: str = "",
+        cost: Cost | None = None,
     ) -> None:
-        """The answer ended (`done`, `error` or `cancelled`); keep its final figures on show."""
+        """The answer ended (`done`, `error` or `cancelled`); keep its final figures (and cost) on show."""
         self._started_at = None
+        self.cost = cost
         self._retry = None
         self.state = state
         self.detail = detail
@@ -108,6 +115,7 @@ class StatsBar(Static):
         self.state = "idle"
         self.detail = ""
         self.figures = None
+        self.cost = None
         self._show()
 
     def _keep_rate_limit(self, rate_limit: RateLimitInfo | None) -> None:
@@ -145,6 +153,8 @@ class StatsBar(Static):
             speed.extend(fmt.figures_parts(figures, provider=False))
             if figures.ttft_s is not None and figures.decode_tps is None:  # keep the column: `—` until timed
                 speed.insert(2, fmt.NONE)
+        if self.cost is not None:
+            speed.append(self.cost.label())
         limits = fmt.scarcest_limit(self.rate_limit) if self.show_rate_limits else None
         extras: list[tuple[str, str] | str] = []
         if figures is not None and figures.ttft_s is not None:
