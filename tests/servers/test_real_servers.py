@@ -87,7 +87,8 @@ def test_ask_session_sends_the_history_and_stores_both_turns() -> None:
 
 def test_bench_across_both_servers() -> None:
     targets = ["-t", f"llama:{LLAMA_MODEL}", "-t", f"litellm:{LITELLM_MOCK}"]
-    ran = botticelli("bench", *targets, "--runs", "2", "--max-tokens", "24", "--sequential", "--json")
+    # 128 tokens: long enough for a decode figure from llama-server even on a fast machine
+    ran = botticelli("bench", *targets, "--runs", "2", "--max-tokens", "128", "--sequential", "--json")
     assert ran.code == 0, ran.err
     llama, proxy = ran.json()["summary"]
     assert (llama["target"], llama["ok"], proxy["target"], proxy["ok"]) == (
@@ -95,11 +96,11 @@ def test_bench_across_both_servers() -> None:
     assert llama["decode_tps"] and llama["server_tps"] and llama["tokens_exact"]
     assert proxy["tokens_exact"] and proxy["server_tps"] is None
 
-    table = botticelli("bench", *targets, "--runs", "2", "--max-tokens", "24", "--sequential")
+    table = botticelli("bench", *targets, "--runs", "2", "--max-tokens", "128", "--sequential")
     assert table.code == 0, table.err
     lines = table.out.splitlines()
     assert "TTFT vs slowest" in lines[2]  # both TTFTs compare even if one decode figure is missing
-    assert any(line.startswith("★ fastest ") for line in lines)
+    assert any(line.startswith(("★ fastest ", "no clear winner")) for line in lines)
     if all("no decode tok/s" not in line for line in lines):
         assert "decode vs slowest" in lines[2]
 
