@@ -57,7 +57,7 @@ async def send(pilot: Pilot, text: str, *, wait: bool = True) -> None:
     prompt.load_text(text)
     await pilot.press("enter")
     if wait:
-        await wait_until(pilot, lambda: not app.chat.busy and not app.chat.chat_log._streams, "the answer")  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: not app.chat.busy and not app.chat.chat_log.streaming, "the answer")  # type: ignore[attr-defined]
 
 
 async def empty(pilot: Pilot) -> None:
@@ -88,7 +88,9 @@ async def picker_missing_key(pilot: Pilot) -> None:
     groq = picker._profile_nodes["groq"]
     groq.expand()
     await wait_until(pilot, lambda: picker.model_list("groq") is not None, "the groq list")
-    picker.focus()
+    picker.focus()  # which puts the cursor on the current model: wait for it, then move
+    await wait_until(pilot, lambda: picker.has_focus, "the picker's focus")
+    await pilot.pause()
     picker.move_cursor(groq.children[0])
     await pilot.press("enter")
     await wait_until(pilot, lambda: pilot.app.screen.query("Toast"), "the missing-key warning")

@@ -93,6 +93,18 @@ def test_a_non_positive_max_tokens_is_refused(sim: Sim, capsys: pytest.CaptureFi
     one_error_line(result, 2, "error: ask: --max-tokens must be a positive number, got 0 (pass 1 or more)")
 
 
+@pytest.mark.parametrize("value", ["5", "-0.5", "nan"])
+def test_a_temperature_outside_0_to_2_is_refused_as_in_the_tui(sim: Sim, value: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from botticelli.chat.conversation import parse_temperature
+
+    result = cli_inprocess(["ask", "-p", PROFILE, "--temperature", value, "hi"], capsys)
+    one_error_line(result, 2, "error: ask: --temperature must be between 0 and 2")
+    assert sim.stats()["chat_requests"] == 0
+    with pytest.raises(ValueError):  # the TUI's settings dialog parses with the same rule
+        parse_temperature(value)
+
+
 # -- profiles and models ------------------------------------------------------------------------------------------
 
 

@@ -26,8 +26,8 @@ from botticelli.bench.runner import (
     targets_from_labels,
 )
 from botticelli.bench.summary import spread, summarize, winner
+from botticelli.chat.events import ContentDelta, TurnEvent
 from botticelli.config import ConfigError, load_config
-from botticelli.providers.types import ContentDelta, StreamEvent
 from botticelli.sessions import SessionStore
 from botticelli.stats import SpeedFigures
 from helpers_bench import FAST_TPS, QUICK, SLOW_TPS, sim_profiles
@@ -157,10 +157,11 @@ async def test_live_events_and_meter_while_streaming() -> None:
     meters: list[bool] = []
     runner: BenchRunner
 
-    def on_event(live: LiveRun, event: StreamEvent) -> None:
+    def on_event(live: LiveRun, event: TurnEvent) -> None:
         if isinstance(event, ContentDelta):
             seen.append((live.index, live.run, event.text))
-            meters.append(runner.live[live.index].meter.live().ttft_s is not None)
+            meter = runner.live[live.index].meter
+            meters.append(meter is not None and meter.live().ttft_s is not None)
 
     with sim_profiles():
         runner = BenchRunner(plan_for("fast:m-fast", "slow:m-slow", runs=1, warmup=0),

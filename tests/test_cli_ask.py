@@ -120,6 +120,43 @@ def test_ask_session_records_a_failed_answer(capsys: pytest.CaptureFixture[str])
     assert messages[1].error["kind"] == "server"
 
 
+def test_ask_session_continues_with_its_own_model_and_says_when_m_switches_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run_cli(capsys, "ask", "--json", "--session", "new", "-m", "demo-slow",
+                           "one [[tokens:4]] [[tps:5000]]")
+    session_id = json.loads(out)["session_id"]
+    code, out, err = run_cli(capsys, "ask", "--json", "--session", session_id, "two [[tokens:4]] [[tps:5000]]")
+    assert code == 0 and json.loads(out)["model"] == "demo-slow" and err == ""  # not the default model
+    code, out, err = run_cli(capsys, "ask", "--session", session_id, "-m", "demo-fast",
+                             "three [[tokens:4]] [[tps:5000]]")
+    assert code == 0
+    assert f"session {session_id}: switching from demo·demo-slow to demo·demo-fast" in err
+    with SessionStore.open() as store:
+        session = store.get_session(session_id)
+        answers = [m for m in store.messages(session_id) if m.role == "assistant"]
+    assert [m.model for m in answers] == ["demo-slow", "demo-slow", "demo-fast"]
+    assert session.model == "demo-fast"
+
+
+def test_an_answer_cut_by_max_tokens_is_marked_in_the_stats_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "ask", "--max-tokens", "5", "hi [[tokens:30]] [[tps:5000]]")
+    assert code == 0 and out
+    assert err.startswith("demo · demo-fast · TTFT ") and "5 tok" in err
+    assert "cut (max tokens or context full)" in err
+
+
+def test_ask_announces_a_retry_on_stderr_and_counts_the_wait_in_the_total(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(capsys, "ask", "hi [[fault:429 times=1 retry_after=1]] [[tokens:5]] [[tps:5000]]")
+    assert code == 0 and out
+    notice, stats = err.splitlines()
+    assert notice == "demo: retrying in 1 s (attempt 2 of 3)"
+    total = stats.rsplit("total ", 1)[1].split()[0]
+    assert total.endswith("s") and not total.endswith("ms") and float(total[:-1]) >= 1.0
+
+
 def test_models_lists_demo_chat_models(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "models", "--json")
     assert code == 0

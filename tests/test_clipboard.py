@@ -43,8 +43,8 @@ def test_the_tool_gets_the_text_and_the_user_is_told_which(tmp_path: Path) -> No
 def test_without_a_tool_the_user_is_told_it_went_to_the_terminal_only(tmp_path: Path) -> None:
     confirmed, message = copy_out("x", "the last code block (1 line)", {"PATH": str(tmp_path)})
     assert not confirmed
-    assert message.startswith("The last code block (1 line): sent to the terminal's clipboard (OSC 52)")
-    assert "Copied" not in message and "no clipboard tool found" in message
+    assert message.startswith("Sent the last code block (1 line) to the terminal's clipboard (OSC 52)")
+    assert "Copied" not in message and "No wl-copy, xclip, xsel or pbcopy" in message
 
 
 def test_a_failing_tool_is_reported_with_its_own_words(tmp_path: Path) -> None:

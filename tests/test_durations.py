@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 
+from botticelli.format import wait as say_duration
 from botticelli.providers.client import OpenAICompatibleClient
 from botticelli.providers.errors import RateLimitError
-from botticelli.providers.ratelimit import PacingLimits, RequestPacer, say_duration
+from botticelli.providers.ratelimit import PacingLimits, RequestPacer
 from botticelli.providers.types import ChatMessage, ChatRequest
 from helpers_hostile import HostileServer, json_answer
 

@@ -193,7 +193,7 @@ def test_markdown_is_for_people(store: SessionStore, session_id: str) -> None:
     assert "<details><summary>Reasoning</summary>" in md
     assert "> TTFT 210ms · " in md and "server 1,000 tok/s" in md and "· stop\n" in md
     assert "~8 tok" in md and "· cancelled\n" in md and "> interrupted\n" in md
-    assert "error: rate_limit HTTP 429 rate_limit_exceeded: Slow down" in md
+    assert "error: rate_limit: HTTP 429 rate_limit_exceeded: Slow down" in md
     assert "\x1b" not in md
 
 

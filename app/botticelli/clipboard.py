@@ -75,10 +75,10 @@ def copy_out(text: str, what: str, env: Mapping[str, str] | None = None) -> tupl
     `what` names the text (`the last answer (1,204 characters)`). The caller has also sent it to the terminal's
     clipboard (OSC 52), which no terminal confirms: without a tool that took it, the message says so."""
     tool = find_tool(env)
-    osc52 = "sent to the terminal's clipboard (OSC 52), which most terminals accept without confirming"
     if tool is None:
-        return False, f"{what[:1].upper()}{what[1:]}: {osc52}; no clipboard tool found (wl-copy, xclip, xsel, pbcopy)."
+        return False, (f"Sent {what} to the terminal's clipboard (OSC 52), which no terminal confirms. "
+                       "No wl-copy, xclip, xsel or pbcopy here.")
     problem = run_tool(tool, text)
     if problem is None:
         return True, f"Copied {what} with {tool.name}."
-    return False, f"{what[:1].upper()}{what[1:]}: {problem}; {osc52}."
+    return False, f"Sent {what} to the terminal's clipboard (OSC 52) only, unconfirmed: {problem}."

@@ -93,15 +93,18 @@ class TokenRatios:
 class SpeedMeter:
     """Timestamps one streamed answer and turns them into `SpeedFigures`.
 
-    Call `request_sent()` just before the request goes out, `on_text()` for every content or reasoning delta,
-    `on_usage()` whenever usage arrives (the last one wins) and `finish()` at the end. `live()` may be called at
-    any time for the running estimate.
+    Call `request_sent()` just before the request (and each retry of it) goes out, `on_text()` for every
+    content or reasoning delta, `on_usage()` whenever usage arrives (the last one wins) and `finish()` at the
+    end. `live()` may be called at any time for the running estimate.
     """
 
     def __init__(self, clock: Clock = time.perf_counter, chars_per_token: float = DEFAULT_CHARS_PER_TOKEN) -> None:
         self._clock = clock
         self.chars_per_token = chars_per_token
+        self.t_start: float | None = None
+        """When the first attempt went out: the total time counts from here, retries and their waits included."""
         self.t_sent: float | None = None
+        """When the last attempt went out: the TTFT counts from here."""
         self.t_first: float | None = None
         self.t_last: float | None = None
         self.t_end: float | None = None
@@ -111,6 +114,8 @@ class SpeedMeter:
 
     def request_sent(self) -> None:
         self.t_sent = self._clock()
+        if self.t_start is None:
+            self.t_start = self.t_sent
         self.t_first = self.t_last = self.t_end = None
         self.chars = self.deltas = 0
         self.usage = None
@@ -142,7 +147,8 @@ class SpeedMeter:
         exact = self.usage is not None and self.usage.completion_tokens is not None
         n = self.usage.completion_tokens if exact else self.estimated_tokens()  # type: ignore[union-attr]
         end = now if now is not None else (self.t_end if self.t_end is not None else self._clock())
-        total = end - self.t_sent if self.t_sent is not None else None
+        start = self.t_start if self.t_start is not None else self.t_sent
+        total = end - start if start is not None else None
         ttft = self.t_first - self.t_sent if self.t_first is not None and self.t_sent is not None else None
 
         decode = e2e = None
@@ -181,32 +187,3 @@ class SpeedMeter:
         span = now - self.t_first
         decode = (n - 1) / span if n > 1 and span > 0 else None
         return SpeedFigures(**{**figures.to_dict(), "decode_tps": decode})
-
-
-def format_tps(value: float | None) -> str:
-    """`840 tok/s`, `1,010 tok/s`, `12.5 tok/s`, or `—`."""
-    if value is None:
-        return "—"
-    return f"{value:,.0f} tok/s" if value >= 100 else f"{value:.1f} tok/s"
-
-
-def format_seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 1000:.0f}ms" if value < 1 else f"{value:.2f}s"
-
-
-def summary_line(figures: SpeedFigures) -> str:
-    """`TTFT 210ms · 840 tok/s · 128 tok · server 1,010 tok/s · queue 17ms`; estimates carry `~`."""
-    approx = "" if figures.tokens_exact else "~"
-    parts = [f"TTFT {format_seconds(figures.ttft_s)}"]
-    if figures.decode_tps is not None:
-        parts.append(f"{approx}{format_tps(figures.decode_tps)}")
-    parts.append(f"{figures.tokens_label()} tok")
-    if figures.server_tps is not None:
-        parts.append(f"server {format_tps(figures.server_tps)}")
-    if figures.queue_s is not None:
-        parts.append(f"queue {format_seconds(figures.queue_s)}")
-    if figures.total_s is not None:
-        parts.append(f"total {format_seconds(figures.total_s)}")
-    return " · ".join(parts)

@@ -24,6 +24,9 @@ BY_NAME = {case.name: case for case in MATRIX}
 SUBPROCESS_ROWS = ["401 bad key", "429 retry-after above the cap", "connection cut mid-stream", "missing [DONE]"]
 
 
+RETRY_NOTICE = re.compile(rf"^{PROFILE}: retrying in [\d.]+ s \(attempt \d of {1 + CLI_RETRIES}\)$")
+
+
 def prompt(case: Case) -> str:
     return f"[[echo]] {PROMPT} [[fault:{case.fault}]]"
 
@@ -44,8 +47,10 @@ def check_plain(result: CliResult, case: Case) -> None:
         assert result.err_lines and result.err_lines[-1].startswith(f"{PROFILE} · {SIM_MODEL} · ")
         assert "error" not in result.err
         return
-    assert len(result.err_lines) == 1, result.err  # one line, nothing else on stderr
-    line = result.err_lines[0]
+    # One error line; before it, only the notice of each retry ("sim: retrying in 1 s (attempt 2 of 2)").
+    *notices, line = result.err_lines
+    assert all(RETRY_NOTICE.match(notice) for notice in notices), result.err
+    assert len(notices) == expected_requests(case) - 1, result.err
     assert ONE_LINE.match(line), line
     for words in case.says:
         assert words in line  # the provider's own text

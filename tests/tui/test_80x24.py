@@ -15,6 +15,7 @@ from textual.widgets._footer import FooterKey
 
 from botticelli.sessions import SessionStore
 from botticelli.tui.app import BotticelliApp
+from botticelli.tui.deferred import _footer_drawn
 from botticelli.tui.race_demo import RaceHostApp, demo_config, fixed_meters, still_inputs
 from botticelli.tui.screens.help import HelpScreen
 from botticelli.tui.screens.race import RaceScreen
@@ -62,6 +63,16 @@ async def test_chat_footer_keeps_help_and_the_palette_whole() -> None:
         assert app.chat.picker.display and app.focused is app.chat.picker
 
 
+async def test_a_fitted_footer_counts_as_drawn() -> None:
+    """The work deferred to after the first frame waits for the footer's keys to be drawn: the keys the
+    fitting footer leaves out (display off) must not make it wait for ever (well, MAX_WAITS refreshes)."""
+    app = BotticelliApp(deterministic=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        assert any(not key.display for key in app.screen.query(FooterKey))
+        assert _footer_drawn(app.chat)
+
+
 async def test_settings_buttons_are_on_screen() -> None:
     app = BotticelliApp(deterministic=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -106,6 +117,9 @@ async def test_race_buttons_columns_and_table_are_on_screen() -> None:
         assert table.region.height >= 3 and table.region.bottom <= SIZE[1] - 1
         for column in screen.columns:
             assert column.region.height >= 5 and reachable(app, column)
+        keys = footer_keys(app)
+        assert {"ctrl+r", "ctrl+g", "escape", "ctrl+p"} <= set(keys)
+        assert all(reachable(app, key) for key in keys.values())
 
 
 def test_chat_80x24(snap_compare) -> None:

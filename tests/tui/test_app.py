@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.command import CommandList
 from textual.screen import Screen
 
@@ -9,6 +11,7 @@ from botticelli.tui.app import BotticelliApp
 from botticelli.tui.messages import AnswerFinished, PromptSent
 from botticelli.tui.screens.chat import ChatScreen
 from botticelli.tui.screens.help import HelpScreen, key_label
+from botticelli.tui.screens.load import LoadScreen
 from botticelli.tui.screens.race import RaceScreen
 from botticelli.tui.screens.race_history import RaceHistoryScreen
 from botticelli.tui.screens.sessions import SessionBrowser
@@ -108,7 +111,7 @@ async def test_stop_keeps_the_partial_answer_marked_cancelled() -> None:
         assert app.chat.query_one(StatsBar).state == "cancelled"
         assert app.chat.check_action("stop", ()) is None  # shown dimmed in the footer when idle
         # The partial answer is part of the conversation that the next request carries.
-        request = app.chat._request(app.chat.ask("and then?"))
+        request = app.chat.conversation.request(app.chat.ask("and then?"))
         assert [m.role for m in request.messages] == ["user", "assistant", "user"]
         assert request.messages[1].content == exchange.answer
 
@@ -127,18 +130,39 @@ async def test_regenerate_replaces_the_last_answer() -> None:
         assert messages[1].footer
 
 
-async def test_edit_puts_the_last_prompt_back_and_removes_the_exchange() -> None:
+async def test_edit_puts_the_last_prompt_back_and_replaces_the_exchange_when_sent() -> None:
     app = BotticelliApp()
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "one")
         await send(pilot, "two\nlines")
         await pilot.press("ctrl+e")
         await wait_until(pilot, lambda: prompt_of(app).text == "two\nlines", "the prompt back in the input")
-        assert [e.prompt for e in app.chat.exchanges] == ["one"]
-        assert [m.text for m in log_of(app).messages if m.role == "user"] == ["one"]
+        # Starting an edit removes nothing: only sending it replaces the last exchange.
+        assert [e.prompt for e in app.chat.exchanges] == ["one", "two\nlines"]
+        assert [m.text for m in log_of(app).messages if m.role == "user"] == ["one", "two\nlines"]
         await pilot.press("end", "!", "enter")
         await wait_until(pilot, lambda: len(app.chat.exchanges) == 2 and answer_settled(app), "the resent answer")
-        assert app.chat.exchanges[-1].prompt == "two\nlines!"
+        assert [e.prompt for e in app.chat.exchanges] == ["one", "two\nlines!"]
+        assert [m.text for m in log_of(app).messages if m.role == "user"] == ["one", "two\nlines!"]
+
+
+async def test_an_edit_left_with_escape_changes_nothing() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "one")
+        await send(pilot, "two")
+        before = [(m.role, m.text) for m in log_of(app).messages]
+        prompt_of(app).load_text("a draft")
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: prompt_of(app).text == "two", "the prompt in the input")
+        assert app.chat.check_action("stop", ()) is True
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.chat.editing is None, "the edit to end")
+        assert [(m.role, m.text) for m in log_of(app).messages] == before
+        assert [e.prompt for e in app.chat.exchanges] == ["one", "two"]
+        assert prompt_of(app).text == "a draft"
+        await send(pilot, "three")
+        assert [e.prompt for e in app.chat.exchanges] == ["one", "two", "three"]
 
 
 async def test_switching_model_mid_chat_names_the_new_model() -> None:
@@ -264,9 +288,16 @@ async def test_settings_apply_to_the_next_request() -> None:
         screen.query_one("#max-tokens").value = "64"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: not isinstance(app.screen, SettingsScreen), "the settings to close")
-        request = app.chat._request(app.chat.ask("hi"))
+        request = app.chat.conversation.request(app.chat.ask("hi"))
         assert request.messages[0].role == "system" and request.messages[0].content == "Answer briefly."
         assert request.temperature == 0.3 and request.max_tokens == 64
+        await wait_until(pilot, lambda: answer_settled(app), "the answer")
+        # The dialog's title promises "this conversation": a new chat starts with the defaults.
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not app.chat.exchanges, "a new chat")
+        request = app.chat.conversation.request(app.chat.ask("hi again"))
+        assert [m.role for m in request.messages] == ["user"]
+        assert request.temperature is None and request.max_tokens is None
         await wait_until(pilot, lambda: answer_settled(app), "the answer")
 
 
@@ -307,6 +338,7 @@ def test_help_has_every_key_of_the_transcript_picker_and_screens() -> None:
         "Model picker (when focused)": Picker, "Settings (f2)": SettingsScreen,
         "Saved chats (ctrl+o)": SessionBrowser, "Race (ctrl+g)": RaceScreen, "Anywhere": BotticelliApp,
         "Stored races (f5 in the race)": RaceHistoryScreen, "Speed history (f3)": SpeedScreen,
+        "Load sweeps (f4)": LoadScreen,
     }
     anywhere = {key_label(key) for key in Screen._merge_bindings().key_to_bindings}
     for title, place in places.items():
@@ -374,3 +406,57 @@ async def test_clients_are_closed_on_exit() -> None:
         await send(pilot, "hi")
         client = app.clients.get(app.target.profile)
     assert client._http.is_closed
+
+
+async def test_a_retry_is_counted_down_in_the_bar_and_the_total_includes_the_wait() -> None:
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "[[fault:429 times=1 retry_after=2]] hello", wait=False)
+        stats = app.chat.query_one(StatsBar)
+        await wait_until(pilot, lambda: stats.state == "retrying", "the retry")
+        assert re.search(r"retrying in [\d.]+ s \(attempt 2 of 3\)", stats.render_content().plain)
+        await wait_until(pilot, lambda: answer_settled(app), "the answer after the retry")
+        exchange = app.chat.exchanges[-1]
+        assert exchange.error is None and exchange.figures is not None
+        assert (exchange.figures.total_s or 0) >= 2  # from the first attempt, not "total 5ms"
+        assert stats.state == "done" and "retrying" not in stats.render_content().plain
+
+
+async def test_the_bar_fits_one_line_at_120_columns_with_rate_limits() -> None:
+    from botticelli.providers.types import RateLimitInfo
+    from botticelli.stats import SpeedFigures
+
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        stats = app.chat.query_one(StatsBar)
+        stats.set_target("groq·meta-llama/llama-4-maverick-17b-128e-instruct")
+        figures = SpeedFigures(ttft_s=0.21, total_s=1.52, completion_tokens=1280, tokens_exact=True,
+                               decode_tps=840.0, server_tps=1010.0, queue_s=0.017)
+        limits = RateLimitInfo(limit_requests=14400, remaining_requests=14399, reset_requests_s=6.0,
+                               limit_tokens=250000, remaining_tokens=249811, reset_tokens_s=1.0)
+        stats.finish("done", figures, limits)
+        await pilot.pause()
+        line = stats.render_content(stats.content_region.width).plain
+        assert "\n" not in line and len(line) <= 118
+        assert line.startswith("groq·meta-llama/llama-") and "…" in line
+        assert "TTFT 210ms" in line and "840 tok/s" in line and "249,811 tokens left, resets in 1 s" in line
+        assert stats.size.height == 1
+        stats.set_target("groq·llama-3.1-8b-instant")
+        line = stats.render_content(stats.content_region.width).plain
+        assert line.startswith("groq·llama-3.1-8b") and "requests left" not in line and len(line) <= 118
+        assert line.endswith("249,811 tokens left, resets in 1 s")
+
+
+async def test_an_answer_cut_by_max_tokens_says_so_in_its_footer_and_the_bar() -> None:
+    from botticelli.chat.conversation import ChatSettings
+
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        app.chat.settings = ChatSettings(max_tokens=5)
+        await send(pilot, "[[tokens:60]] [[tps:5000]] a long answer")
+        exchange = app.chat.exchanges[-1]
+        assert exchange.finish_reason == "length" and exchange.cut
+        assert "cut (max tokens or context full)" in (last_message(app).footer or "")
+        stats = app.chat.query_one(StatsBar)
+        assert stats.state == "done" and "done · cut" in stats.render_content().plain

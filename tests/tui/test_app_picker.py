@@ -10,6 +10,7 @@ import pytest
 from botticelli import reachability
 from botticelli.config import load_config
 from botticelli.tui.app import BotticelliApp
+from faults import free_closed_port
 
 from .app_helpers import failing_models_factory, picker_of, send, settle_picker, wait_until, write_config
 
@@ -107,19 +108,13 @@ def keyless_config(tmp_path: Path, up_port: int, down_port: int):
     ))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 async def test_a_keyless_server_gets_a_tick_only_while_it_is_up(tmp_path: Path) -> None:
     """The tick of a keyless profile means its server accepts connections now (item 16); otherwise the label
     says why not. r on the profile checks again at once."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
-    up_port, down_port = listener.getsockname()[1], free_port()
+    up_port, down_port = listener.getsockname()[1], free_closed_port()
     app = BotticelliApp(keyless_config(tmp_path, up_port, down_port))
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -165,4 +160,4 @@ def test_probe_over_real_sockets() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         assert reachability.probe("127.0.0.1", listener.getsockname()[1]).ok
-    assert reachability.probe("127.0.0.1", free_port()) == reachability.Reach(False, "not running")
+    assert reachability.probe("127.0.0.1", free_closed_port()) == reachability.Reach(False, "not running")

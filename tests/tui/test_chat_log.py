@@ -411,3 +411,46 @@ async def test_messages_set_before_mount_open_at_the_bottom() -> None:
         assert log.scroll_y == log.max_scroll_y > 0
         assert any("footer 199" in line for line in screen_lines(log))
         assert log.virtual_size.height < 200 * 20  # estimated at the real width, not one cell wide
+
+
+class CountingLog(FastLog):
+    """Counts the rows Textual asks for: what a frame repaints."""
+
+    painted = 0
+
+    def render_line(self, y: int):  # type: ignore[no-untyped-def]
+        CountingLog.painted += 1
+        return super().render_line(y)
+
+
+class CountingApp(App[None]):
+    CSS_PATH = APP_CSS
+
+    def compose(self) -> ComposeResult:
+        yield CountingLog()
+
+
+async def test_a_stream_below_the_view_does_not_repaint_it() -> None:
+    """Reading earlier messages while an answer streams below: the rows on screen are not painted again
+    (only what changed is repainted); back at the bottom, the new text shows."""
+    app = CountingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.query_one(CountingLog)
+        log.set_messages(session(40))
+        stream = log.start_assistant(title="assistant · test")
+        stream.append("start\n\n")
+        await settle(pilot, stream)
+        log.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        before = screen_lines(log)
+        CountingLog.painted = 0
+        for n in range(20):
+            stream.append(f"more text {n}\n\n")
+            await settle(pilot, stream)
+            await pilot.pause()
+        assert CountingLog.painted == 0
+        assert not log.is_following and screen_lines(log) == before
+        await pilot.press("end")
+        await pilot.pause()
+        assert any("more text 19" in line for line in screen_lines(log))

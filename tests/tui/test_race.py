@@ -15,7 +15,7 @@ from textual.worker import WorkerState
 from botticelli.bench.runner import targets_from_labels
 from botticelli.config import load_config
 from botticelli.sessions import SessionStore
-from botticelli.tui.race_demo import RaceHostApp, fixed_meters
+from botticelli.tui.race_demo import DEMO_RATES, RaceHostApp, fixed_meters
 from botticelli.tui.screens.race import RaceScreen
 from botticelli.tui.widgets.race_column import RaceColumn
 from botticelli.tui.widgets.race_summary import RaceBars, RaceSummary
@@ -36,7 +36,9 @@ async def finish(app: RaceHostApp, pilot) -> None:
 
 
 async def test_race_two_demo_targets_to_a_winner() -> None:
-    app = host(["demo:demo-fast", "demo:demo-slow"], prompt="[[tokens:60]] Name a colour.")
+    # Fixed-rate meters: the winner must not depend on how loaded the machine running the tests is.
+    app = host(["demo:demo-fast", "demo:demo-slow"], prompt="[[tokens:60]] Name a colour.",
+               meter_factory=fixed_meters(DEMO_RATES))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.race
@@ -62,6 +64,18 @@ async def test_race_two_demo_targets_to_a_winner() -> None:
         assert "demo:demo-fast wins" in str(screen.query_one("#race-status", Static).render())
     with SessionStore.open() as store:
         assert len(store.list_bench_runs(race_id=result.race_id)) == 2
+
+
+async def test_an_answer_cut_by_max_tokens_is_marked_cut_in_its_column() -> None:
+    app = host(["demo:demo-fast", "demo:demo-slow"], prompt="[[tokens:60]] [[tps:5000]] Name a colour.", max_tokens=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await finish(app, pilot)
+        assert [r.finish_reason for r in app.race.result.runs] == ["length", "length"]
+        for column in app.race.columns:
+            assert column.state == "done" and column.cut
+            assert "done · cut" in str(column.border_subtitle)
 
 
 async def test_failing_targets_show_their_error_and_never_stop_the_others() -> None:

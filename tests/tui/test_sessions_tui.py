@@ -13,14 +13,14 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
 from botticelli import paths
+from botticelli.chat import turn as turn_module
+from botticelli.chat.conversation import ChatSettings
 from botticelli.sessions import Message, NewMessage, NewSession, SessionStore
 from botticelli.tui import app as app_module
 from botticelli.tui.app import BotticelliApp, run_app
-from botticelli.tui.screens import chat as chat_module
 from botticelli.tui.screens.confirm import ConfirmScreen
 from botticelli.tui.screens.rename import RenameScreen
 from botticelli.tui.screens.sessions import SessionBrowser
-from botticelli.tui.screens.settings import ChatSettings
 
 from .app_helpers import answer_settled, log_of, prompt_of, send, wait_until
 
@@ -103,7 +103,7 @@ async def test_a_prompt_and_its_answer_are_saved_in_a_session_titled_by_the_prom
 async def test_a_streaming_answer_is_checkpointed_then_stopping_keeps_it_as_cancelled(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(chat_module, "CHECKPOINT_S", 0.05)
+    monkeypatch.setattr(turn_module, "CHECKPOINT_S", 0.05)
     app = BotticelliApp()
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "[[tps:50]] [[tokens:2000]] Tell me a long story", wait=False)
@@ -151,17 +151,25 @@ async def test_regenerate_and_edit_keep_the_session_equal_to_the_screen() -> Non
         assert [m.content for m in messages if m.role == "user"] == ["first question", "second question"]
         assert messages[-1].content == app.chat.exchanges[-1].answer and len(messages) == 4
         await pilot.press("ctrl+e")
-        await wait_until(pilot, lambda: len(app.chat.exchanges) == 1, "the edit")
+        await wait_until(pilot, lambda: prompt_of(app).text == "second question", "the edit")
         await pilot.pause()
         await app.sessions.flush()
-        assert [m.content for m in stored()] == ["first question", app.chat.exchanges[0].answer]
-        assert prompt_of(app).text == "second question"
-        await send(pilot, "second question, edited")
+        assert len(stored()) == 4  # starting an edit deletes nothing
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.chat.editing is None, "the edit to be abandoned")
+        await app.sessions.flush()
+        assert len(stored()) == 4 and len(app.chat.exchanges) == 2
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: prompt_of(app).text == "second question", "the edit")
+        prompt_of(app).load_text("")
+        await send(pilot, "second question, edited", wait=False)
+        await wait_until(pilot, lambda: app.chat.exchanges[-1].prompt.endswith("edited") and answer_settled(app),
+                         "the edited prompt's answer")
         await saved(pilot)
         assert [m.content for m in stored() if m.role == "user"] == ["first question", "second question, edited"]
 
 
-async def test_new_chat_starts_a_new_session_on_its_first_prompt_and_keeps_the_settings() -> None:
+async def test_new_chat_starts_a_new_session_on_its_first_prompt_with_the_default_settings() -> None:
     app = BotticelliApp()
     async with app.run_test(size=SIZE) as pilot:
         app.chat.settings = ChatSettings("You are terse.", 0.3, 256)
@@ -177,8 +185,12 @@ async def test_new_chat_starts_a_new_session_on_its_first_prompt_and_keeps_the_s
         assert session_titles() == ["two", "one"]
         with SessionStore.open() as store:
             session = store.get_session(first or "")
+            second = store.get_session(app.sessions.session_id or "")
         assert session.system_prompt == "You are terse."
         assert session.params == {"temperature": 0.3, "max_tokens": 256}
+        assert app.chat.settings == ChatSettings()  # the F2 settings were that chat's only
+        assert second.system_prompt is None
+        assert not second.params
 
 
 # -- the browser ---------------------------------------------------------------------------------------------
@@ -246,7 +258,7 @@ async def test_opening_a_session_restores_it_and_the_chat_continues_it() -> None
         assert [m.id for m in messages[:2]] == [m.id for m in earlier]
         assert [m.content for m in messages[2:3]] == ["and then?"] and len(messages) == 4
         assert len(session_titles()) == 2
-        request = app.chat._request(app.chat.exchanges[-1])  # the earlier exchange goes with the next prompt
+        request = app.chat.conversation.request(app.chat.exchanges[-1])  # the earlier exchange goes with it
         assert [m.content for m in request.messages][:2] == [earlier[0].content, earlier[1].content]
 
 
@@ -353,6 +365,19 @@ async def test_starting_on_a_saved_session_restores_everything() -> None:
         await send(pilot, "Once more")
         await saved(pilot)
         assert len(stored(session_id)) == 8
+
+
+async def test_a_model_given_with_the_session_option_switches_the_session_and_says_so() -> None:
+    session_id = _saved_session()  # last used demo·demo-reasoning
+    app = BotticelliApp(session=session_id, model="demo-slow")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.sessions.session_id == session_id, "the session")
+        assert app.chat.target_label == "demo·demo-slow"  # not silently replaced by the session's model
+        assert any("It used demo·demo-reasoning; it continues with demo·demo-slow" in n.message
+                   for n in app._notifications)
+        await send(pilot, "Once more")
+        await saved(pilot)
+        assert stored(session_id)[-1].model == "demo-slow"
 
 
 async def test_a_session_whose_profile_is_gone_keeps_the_current_target() -> None:
@@ -491,11 +516,14 @@ async def test_editing_the_only_prompt_renames_the_chat_by_the_new_prompt() -> N
         await send(pilot, "frist question")
         await saved(pilot)
         await pilot.press("ctrl+e")
-        await wait_until(pilot, lambda: not app.chat.exchanges, "the edit")
+        await wait_until(pilot, lambda: prompt_of(app).text == "frist question", "the edit")
         await pilot.pause()
         await app.sessions.flush()
-        assert session_titles() == []  # nothing on screen, nothing stored
-        await send(pilot, "first question")
+        assert session_titles() == ["frist question"]  # nothing deleted until the edit is sent
+        prompt_of(app).load_text("")
+        await send(pilot, "first question", wait=False)
+        await wait_until(pilot, lambda: app.chat.exchanges[-1].prompt == "first question" and answer_settled(app),
+                         "the edited prompt's answer")
         await saved(pilot)
         assert session_titles() == ["first question"]
         assert stored()[0].content == "first question"
@@ -505,9 +533,9 @@ async def test_editing_the_only_prompt_renames_the_chat_by_the_new_prompt() -> N
 
 
 def test_a_browser_row_is_plain_text_without_escapes() -> None:
+    from botticelli.chat.recording import BrowseRow
     from botticelli.sessions import SearchHit, Session
     from botticelli.tui.screens.sessions import row_content
-    from botticelli.tui.session_keeper import BrowseRow
 
     session = Session("abc", "\x1b[31mred[/] [b]title", "2026-11-24T21:03:00Z", "2026-11-24T21:03:00Z",
                       profile="demo", model="\x1b]0;pwned\x07m", message_count=1234)
@@ -521,8 +549,8 @@ def test_a_browser_row_is_plain_text_without_escapes() -> None:
 
 
 def test_an_answer_the_app_never_finished_is_shown_as_interrupted() -> None:
+    from botticelli.chat.recording import conversation
     from botticelli.sessions import Session
-    from botticelli.tui.session_keeper import conversation
 
     when = "2026-11-24T21:03:00Z"
     session = Session("abc", "t", when, when, profile="demo", model="demo-fast")

@@ -11,7 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from botticelli.bench.runner import BenchResult
+from botticelli.bench.costs import prompt_chars, run_cost, target_cost, target_quotes
+from botticelli.bench.runner import BenchResult, RunResult
 from botticelli.bench.summary import summarize, winner
 
 CSV_FIGURES: tuple[str, ...] = (
@@ -24,15 +25,24 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 def bench_json(result: BenchResult) -> dict[str, Any]:
     """`{"prompt", "runs_per_target", "concurrent", "runs": [...], "summary": [...], "winner"}`
-    (docs/ARCHITECTURE.md); `winner` is the clearly fastest decode (`summary.winner`), null within the noise."""
+    (docs/ARCHITECTURE.md); `winner` is the clearly fastest decode (`summary.winner`), null within the noise.
+    Each run and each summary entry has a `cost` (null when no price is known; see `bench.costs`)."""
     plan = result.plan
     summaries = summarize(result.runs, plan.labels, result.simulated)
+    quotes = target_quotes(plan)
+    chars = prompt_chars(plan)
+
+    def priced(run: RunResult) -> dict[str, Any]:
+        cost = run_cost(run, quotes.get(run.target), chars)
+        return {**run.to_dict(), "cost": cost.to_dict() if cost is not None else None}
+
     return {
         "prompt": plan.prompt,
         "runs_per_target": plan.runs,
         "concurrent": plan.concurrent,
-        "runs": [run.to_dict() for run in result.runs],
-        "summary": [s.to_dict() for s in summaries],
+        "runs": [priced(run) for run in result.runs],
+        "summary": [{**s.to_dict(), "cost": target_cost(result.runs_of(s.target), quotes.get(s.target), chars)}
+                    for s in summaries],
         "winner": winner(summaries),
     }
 

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from botticelli import format as fmt
 from botticelli.bench.runner import BenchResult, RunResult
 from botticelli.bench.summary import NO_WINNER_RULE, Spread, TargetSummary, star_figure, summarize, winner
 from botticelli.safety import strip_escapes
-from botticelli.stats import MIN_DECODE_SPAN_S, SpeedFigures
+from botticelli.stats import MIN_DECODE_SPAN_S
 
 WINNER_MARK = "★"
 SIMULATED = "(simulated)"
 FIGURE_NAMES = {"decode_tps": "decode", "ttft_s": "TTFT"}
-
-
-def tps_text(value: float | None) -> str:
-    """`840`, `1,012`, `60.1`, `—`."""
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
-
-
-def seconds_text(value: float | None) -> str:
-    """`0.21s`, `1.50s`, `—`."""
-    return "—" if value is None else f"{value:.2f}s"
 
 
 def ratio_text(ratio: float | None, slowest: bool) -> str:
@@ -35,28 +24,12 @@ def ratio_text(ratio: float | None, slowest: bool) -> str:
     return f"{ratio:.1f}× faster"
 
 
-def figures_text(stats: SpeedFigures) -> str:
-    """`TTFT 0.21s · 840 tok/s · 256 tok`; estimated counts carry `~`."""
-    approx = "" if stats.tokens_exact else "~"
-    return (f"TTFT {seconds_text(stats.ttft_s)} · {approx}{tps_text(stats.decode_tps)} tok/s · "
-            f"{stats.tokens_label()} tok")
-
-
-def error_text(error: dict | None) -> str:
-    """`rate_limit: HTTP 429: Rate limit reached ...` on one line, escapes stripped."""
-    if not error:
-        return "unknown error"
-    status = f"HTTP {error['status']}: " if error.get("status") is not None else ""
-    message = " ".join(strip_escapes(str(error.get("message") or "")).split())
-    return f"{error.get('kind', 'error')}: {status}{message}"
-
-
 def failure_text(result: BenchResult, label: str) -> str | None:
     """The target's first error with what to do: `auth: no API key for profile 'groq' (set GROQ_API_KEY)`."""
     failure = result.first_error(label)
     if failure is None or failure.error is None:
         return None
-    text = error_text(failure.error)
+    text = fmt.error_dict_line(failure.error)
     if failure.hint:
         text += f" ({strip_escapes(failure.hint)})"
     return " ".join(text.split())
@@ -74,9 +47,9 @@ def progress_line(result: RunResult, done: int, total: int) -> str:
     head = "[warm-up]" if result.warmup else f"[{done}/{total}]"
     what = f"{head} {result.target}" + ("" if result.warmup else f" run {result.run}")
     if result.ok and result.stats is not None:
-        tail = figures_text(result.stats) + (" (retried: left out of the medians)" if result.retried else "")
+        tail = fmt.short_line(result.stats) + (" (retried: left out of the medians)" if result.retried else "")
     else:
-        tail = "failed: " + error_text(result.error)
+        tail = "failed: " + fmt.error_dict_line(result.error)
     return f"{what}: {tail}"
 
 
@@ -103,12 +76,12 @@ def _row(s: TargetSummary, runs: int, best: str | None, slowest_decode: str | No
     token_cell = "—" if tokens is None else ("" if s.tokens_exact else "~") + f"{tokens.median:.0f}"
     row = [mark, label, f"{s.ok}/{runs}"]
     if s.ok == 0:
-        return [*row, "failed: " + (failure or error_text(s.error))]
+        return [*row, "failed: " + (failure or fmt.error_dict_line(s.error))]
     row += [
         _spread_text(s.figures.get("ttft_s"), _ttft, "s"),
-        _spread_text(s.figures.get("decode_tps"), tps_text),
-        tps_text(s.median("e2e_tps")),
-        tps_text(s.median("server_tps")),
+        _spread_text(s.figures.get("decode_tps"), fmt.rate),
+        fmt.rate(s.median("e2e_tps")),
+        fmt.rate(s.median("server_tps")),
         token_cell,
     ]
     if compare:
@@ -173,7 +146,7 @@ def summary_table(result: BenchResult) -> str:
         if s.retried:
             notes.append(f"{s.target}: {s.retried} retried run(s) left out of the medians")
         if s.failed and s.ok:
-            notes.append(f"{s.target}: {s.failed} run(s) failed ({error_text(s.error)})")
+            notes.append(f"{s.target}: {s.failed} run(s) failed ({fmt.error_dict_line(s.error)})")
         if s.ok and s.median("decode_tps") is None:
             notes.append(no_decode_text(s.target, compared=compare))
         if s.estimated_runs and not s.tokens_exact:

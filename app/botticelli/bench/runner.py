@@ -27,11 +27,13 @@ from botticelli.bench.defaults import (
     MAX_TARGETS,
     TEMPERATURE,
 )
+from botticelli.chat.events import Failed, TurnError, TurnEvent
+from botticelli.chat.turn import Turn
 from botticelli.config import Config, ConfigError, Profile, parse_target
 from botticelli.errors import BotticelliError
 from botticelli.providers.client import ChatStream, OpenAICompatibleClient
 from botticelli.providers.errors import ProviderError
-from botticelli.providers.types import ChatMessage, ChatRequest, StreamEvent
+from botticelli.providers.types import ChatMessage, ChatRequest
 from botticelli.sessions.models import new_race_id, utc_now
 from botticelli.stats import SpeedFigures, SpeedMeter
 from botticelli.targets import Target, open_client
@@ -103,6 +105,10 @@ class RunResult:
     exit_code: int = 0
     hint: str | None = None
     """What the user can do about the error (`set GROQ_API_KEY`)."""
+    finish_reason: str | None = None
+    """How the answer ended (`length`: cut by max_tokens); shown in the race, not part of the JSON run object."""
+    prompt_tokens: int | None = None
+    """The server's prompt token count (its `usage`), for the run's cost; None when it reported none."""
 
     @property
     def ok(self) -> bool:
@@ -122,17 +128,22 @@ class RunResult:
 
 @dataclass(slots=True)
 class LiveRun:
-    """The request a target is running now: its stream gives the text so far and the live `SpeedMeter`."""
+    """The request a target is running now: its turn (`chat.turn.Turn`) gives the text so far and the meter."""
 
     index: int
     target: Target
     run: int
     warmup: bool
-    stream: ChatStream
+    turn: Turn
 
     @property
-    def meter(self) -> SpeedMeter:
-        return self.stream.meter
+    def stream(self) -> ChatStream | None:
+        return self.turn.stream
+
+    @property
+    def meter(self) -> SpeedMeter | None:
+        """The live `SpeedMeter` once the request went out (None before)."""
+        return self.turn.stream.meter if self.turn.stream is not None else None
 
 
 @dataclass(slots=True)
@@ -140,7 +151,8 @@ class RaceHooks:
     """Callbacks while racing, all optional and synchronous (keep them cheap: they run in the read loop)."""
 
     on_start: Callable[[LiveRun], None] | None = None
-    on_event: Callable[[LiveRun, StreamEvent], None] | None = None
+    on_event: Callable[[LiveRun, TurnEvent], None] | None = None
+    """Gets the turn's events (`chat.events`): deltas, live figures, retries, the end."""
     on_run: Callable[[RunResult], None] | None = None
     """Called for every finished request, warm-ups included (`result.warmup`)."""
 
@@ -178,24 +190,18 @@ class BenchResult:
         return 0
 
 
-def _failure(exc: BaseException, index: int, label: str, run: int, warmup: bool,
+def _failure(error: TurnError, index: int, label: str, run: int, warmup: bool,
              stream: ChatStream | None) -> RunResult:
-    hint: str | None = None
-    if isinstance(exc, BotticelliError):
-        error, line, code, hint = exc.to_dict(), exc.one_line(), exc.exit_code, exc.hint
-    else:
-        message = f"{type(exc).__name__}: {exc}"
-        error = {"kind": "internal", "status": None, "code": None, "message": message, "retry_after_s": None}
-        hint = "this is a bug; please report it"
-        line, code = f"error: {label}: {message} ({hint})", 1
+    exc = error.exc
+    hint = exc.hint if isinstance(exc, BotticelliError) else "this is a bug; please report it"
     partial_stats = None
     if stream is not None and stream.meter.t_first is not None:
         partial_stats = stream.figures()
     return RunResult(
-        target=label, index=index, run=run, stats=partial_stats, error=error,
+        target=label, index=index, run=run, stats=partial_stats, error=error.to_dict(),
         text_chars=len(stream.text) if stream is not None else 0,
-        retried=bool(stream is not None and stream.retries), warmup=warmup, error_line=line, exit_code=code,
-        hint=hint,
+        retried=bool(stream is not None and stream.retries), warmup=warmup, error_line=error.line,
+        exit_code=error.exit_code, hint=hint,
     )
 
 
@@ -277,26 +283,36 @@ class BenchRunner:
             return RunResult(label, index, number, None, blocked.error, warmup=warmup,
                              error_line=blocked.error_line, exit_code=blocked.exit_code, hint=blocked.hint)
         client = self._clients[target.profile.name]
-        if isinstance(client, BaseException):
-            return _failure(client, index, label, number, warmup, None)
         meter = self.meter_factory(target) if self.meter_factory is not None else None
-        stream = client.stream(self.plan.request(target), meter=meter)
-        live = LiveRun(index, target, number, warmup, stream)
+        turn = Turn(_raising(client) if isinstance(client, BaseException) else client, self.plan.request(target),
+                    profile=target.profile.name, meter=meter)
+        live = LiveRun(index, target, number, warmup, turn)
         self.live[index] = live
         if self.hooks.on_start is not None:
             self.hooks.on_start(live)
         on_event = self.hooks.on_event
-        try:
-            async with stream:
-                async for event in stream:
-                    if on_event is not None:
-                        on_event(live, event)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # one target's failure, whatever it is, must not stop the others
-            return _failure(exc, index, label, number, warmup, stream)
-        return RunResult(label, index, number, stream.figures(), None, len(stream.text),
-                         retried=stream.retries > 0, warmup=warmup)
+        # One target's failure, whatever it is, ends in `Failed` and never stops the others.
+        outcome = await turn.run((lambda event: on_event(live, event)) if on_event is not None else _ignore)
+        stream = turn.stream
+        if isinstance(outcome, Failed):
+            return _failure(outcome.error, index, label, number, warmup, stream)
+        return RunResult(label, index, number, outcome.figures, None, len(outcome.text),
+                         retried=stream is not None and stream.retries > 0, warmup=warmup,
+                         finish_reason=outcome.finish_reason,
+                         prompt_tokens=stream.usage.prompt_tokens if stream is not None and stream.usage else None)
+
+
+def _ignore(event: TurnEvent) -> None:
+    pass
+
+
+def _raising(exc: BaseException) -> Callable[[], OpenAICompatibleClient]:
+    """A client opener that fails as the client failed to open (no key, unsafe destination)."""
+
+    def connect() -> OpenAICompatibleClient:
+        raise exc
+
+    return connect
 
 
 async def run_race(plan: BenchPlan, *, hooks: RaceHooks | None = None,

@@ -148,6 +148,7 @@ async def bench(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) 
         err.write(progress_line(result, done, runner.total_runs) + "\n")
         err.flush()
 
+    await _fetch_prices(plan)
     runner = BenchRunner(plan, hooks=RaceHooks(on_run=on_run))
     result = await runner.run()
 
@@ -176,3 +177,17 @@ async def bench(args: argparse.Namespace, stdin: Any, out: TextIO, err: TextIO) 
         if failure is not None and failure.error_line:
             err.write(failure.error_line + "\n")
     return result.exit_code()
+
+
+async def _fetch_prices(plan: Any) -> None:
+    """Before the race: fetch (and cache) the catalogue of a target whose `/models` publishes prices (the HF
+    router) when none is cached, so `bench --json` can price its runs; no request for the others."""
+    from botticelli.catalog import known_price
+    from botticelli.targets import open_client
+
+    for target in {t.profile.name: t for t in plan.targets}.values():
+        async def fetch(profile: Any = target.profile) -> Any:
+            async with open_client(profile, max_retries=0) as client:
+                return await client.list_models()
+
+        await known_price(target.profile, target.model, fetch)

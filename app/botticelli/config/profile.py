@@ -57,6 +57,8 @@ class Profile:
     max_answer_mb: float = 16
     headers: Mapping[str, str] = field(default_factory=_no_headers, hash=False)
     rate_limits: RateLimits | None = None
+    prices: Mapping[str, tuple[float, float]] = field(default_factory=_no_headers, hash=False)
+    """Per model id: US dollars per 1M tokens (input, output), from `[profiles.NAME.prices."MODEL"]`."""
     simulated: bool = False
     allow_insecure: bool = False
     description: str = ""

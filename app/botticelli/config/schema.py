@@ -272,6 +272,40 @@ def _rate_limits(value: Any, at: Where) -> RateLimits:
     return RateLimits(**limits)
 
 
+MAX_PRICE = 10_000.0
+"""US dollars per 1M tokens: above any published price; a larger number is a typo."""
+_PRICE_FIELDS = ("input", "output")
+
+
+def _price(value: Any, at: Where) -> float:
+    example = "input = 0.15"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise at.error(f"expected a number, got {_describe(value)}", f"write {example}")
+    if not math.isfinite(value) or not 0 <= value <= MAX_PRICE:
+        raise at.error(f"must be from 0 to {MAX_PRICE:,.0f} dollars per 1M tokens, got {_describe(value)}",
+                       f"write {example}")
+    return float(value)
+
+
+def _prices(value: Any, at: Where) -> Mapping[str, tuple[float, float]]:
+    example = '[profiles.NAME.prices."MODEL-ID"] with input = 0.15 and output = 0.60 (dollars per 1M tokens)'
+    if not isinstance(value, dict):
+        raise at.error(f"expected a table, got {_describe(value)}", f"write {example}")
+    prices: dict[str, tuple[float, float]] = {}
+    for model, table in value.items():
+        where = at.child(model)
+        if not isinstance(table, dict):
+            raise where.error(f"expected a table, got {_describe(table)}", "write { input = 0.15, output = 0.60 }")
+        for name in table:
+            if name not in _PRICE_FIELDS:
+                raise where.child(name).error("unknown price field", did_you_mean(name, _PRICE_FIELDS))
+        missing = [name for name in _PRICE_FIELDS if name not in table]
+        if missing:
+            raise where.error(f"needs {' and '.join(missing)}", "write { input = 0.15, output = 0.60 }")
+        prices[model] = (_price(table["input"], where.child("input")), _price(table["output"], where.child("output")))
+    return MappingProxyType(prices)
+
+
 _FIELDS: dict[str, Callable[[Any, Where], Any]] = {
     "base_url": _base_url,
     "flavor": _flavor,
@@ -287,6 +321,7 @@ _FIELDS: dict[str, Callable[[Any, Where], Any]] = {
     "max_answer_mb": lambda v, at: _want_number(v, at, "max_answer_mb = 16", maximum=MAX_ANSWER_MB),
     "headers": _headers,
     "rate_limits": _rate_limits,
+    "prices": _prices,
     "simulated": lambda v, at: _want_bool(v, at, "simulated = true"),
     "allow_insecure": lambda v, at: _want_bool(v, at, "allow_insecure = true"),
     "description": lambda v, at: want_str(v, at, 'description = "my server"'),

@@ -8,11 +8,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from botticelli import format as fmt
 from botticelli.history.figures import Bucket, TargetFigures
 from botticelli.history.query import History
 from botticelli.safety import strip_escapes
 from botticelli.sessions.models import format_timestamp
-from botticelli.stats import format_seconds, format_tps
 
 CSV_COLUMNS = (
     "target", "count", "ok", "cancelled", "errors", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "decode_p50_tps",
@@ -75,14 +75,14 @@ def speed_csv(figures: Sequence[TargetFigures] = (), buckets: Sequence[Bucket] |
 
 
 def _seconds(values: dict[str, float] | None, key: str) -> str:
-    return format_seconds(values.get(key) if values else None)
+    return fmt.seconds(values.get(key) if values else None)
 
 
 def _tps(values: dict[str, float] | None, key: str, estimated: bool) -> str:
     value = values.get(key) if values else None
     if value is None:
         return "—"
-    return ("~" if estimated else "") + format_tps(value).removesuffix(" tok/s")
+    return ("~" if estimated else "") + fmt.rate(value)
 
 
 def errors_text(f: TargetFigures) -> str:

@@ -12,7 +12,7 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from botticelli.config import ConfigError
@@ -23,9 +23,13 @@ from botticelli.providers.errors import ProviderError
 from botticelli.providers.types import ChatMessage, ChatRequest, RateLimitInfo
 from botticelli.targets import Target
 
+if TYPE_CHECKING:
+    from botticelli.providers.client import OpenAICompatibleClient
+
 DEFAULT_PROMPT_TOKENS = Lengths(128, 128)
 DEFAULT_ANSWER_TOKENS = Lengths(256, 256)
-STREAMS_PER_CLIENT = 16  # below the client's 20-connection pool, so no request waits for a connection
+STREAMS_PER_CLIENT = 4  # well under the client's 10 keep-alive connections: an idle connection over them is closed and
+# the stream's next request would pay a new one
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 FATAL_KINDS = frozenset({"auth", "model_not_found", "invalid_request", "config"})
 _WORDS = ("cache", "memory", "latency", "bandwidth", "pipeline", "branch", "register", "vector", "thread",
@@ -60,13 +64,13 @@ def build_request(model: str, prompt_tokens: int, answer_tokens: int, rng: rando
     return ChatRequest(model, [ChatMessage("user", text)], max_tokens=answer_tokens, temperature=0.0)
 
 
-class ClientPool:
+class StreamClients:
     """Clients for one target, opened as needed so no client carries more than `STREAMS_PER_CLIENT` streams."""
 
     def __init__(self, target: Target, limit: int = 256) -> None:
         self.target = target
         self.limit = limit
-        self.clients: list[Any] = []
+        self.clients: list[OpenAICompatibleClient] = []
         self.busy: list[int] = []
 
     def prepare(self, streams: int) -> None:
@@ -81,7 +85,7 @@ class ClientPool:
         self.clients.append(open_client(self.target.profile, max_retries=0, pace=False))
         self.busy.append(0)
 
-    def take(self) -> tuple[int, Any]:
+    def take(self) -> tuple[int, OpenAICompatibleClient]:
         free = [i for i, n in enumerate(self.busy) if n < STREAMS_PER_CLIENT]
         if free:
             index = min(free, key=lambda i: self.busy[i])
@@ -126,7 +130,7 @@ class ShareOutcome:
     capped: bool = False
 
 
-async def _one(pool: ClientPool, share: Share, rng: random.Random, t0: float, local: bool,
+async def _one(pool: StreamClients, share: Share, rng: random.Random, t0: float, local: bool,
                outcome: ShareOutcome) -> None:
     """Send one request, read the whole answer, keep its record."""
     request = build_request(share.model, share.prompt_tokens.sample(rng), share.answer_tokens.sample(rng), rng,
@@ -181,17 +185,25 @@ def _failed(exc: Exception, sent_s: float, done_s: float, outcome: ShareOutcome)
     return RequestRecord(sent_s, done_s, error_kind=kind, status=status)
 
 
+def expected_in_flight(arrivals: tuple[float, ...], seconds: float = 2.0, most: int = 64) -> int:
+    """Streams a rate share will likely have open at once (its rate × `seconds` per answer, at most `most`), so
+    their clients are built before the clock starts rather than while requests wait."""
+    if len(arrivals) < 2 or arrivals[-1] <= 0:
+        return 1
+    return max(1, min(most, math.ceil(len(arrivals) / arrivals[-1] * seconds)))
+
+
 async def run_share(share: Share, target: Target, start_at: float | None = None) -> ShareOutcome:
     """Run one share of a level in this process; `start_at` is a `time.time()` to wait for (workers)."""
     if start_at is not None:
         await asyncio.sleep(max(0.0, start_at - time.time()))
     rng = random.Random(share.seed)
     local = is_local(target)
-    pool = ClientPool(target)
+    pool = StreamClients(target)
     outcome = ShareOutcome([], HealthSample(None, 0.0, 0.0))
     try:
         try:
-            pool.prepare(share.concurrency if share.mode == "concurrency" else 1)
+            pool.prepare(share.concurrency if share.mode == "concurrency" else expected_in_flight(share.arrivals))
         except (ProviderError, ConfigError):
             pass  # each request then records the error itself
         async with LoopWatch() as watch:
@@ -206,7 +218,7 @@ async def run_share(share: Share, target: Target, start_at: float | None = None)
     return outcome
 
 
-async def _closed_loop(pool: ClientPool, share: Share, rng: random.Random, t0: float, local: bool,
+async def _closed_loop(pool: StreamClients, share: Share, rng: random.Random, t0: float, local: bool,
                        outcome: ShareOutcome) -> None:
     issued = 0
     deadline = t0 + share.duration_s if share.duration_s is not None else None
@@ -226,7 +238,7 @@ async def _closed_loop(pool: ClientPool, share: Share, rng: random.Random, t0: f
     await asyncio.gather(*(stream_loop() for _ in range(share.concurrency)))
 
 
-async def _open_loop(pool: ClientPool, share: Share, rng: random.Random, t0: float, local: bool,
+async def _open_loop(pool: StreamClients, share: Share, rng: random.Random, t0: float, local: bool,
                      outcome: ShareOutcome) -> None:
     tasks: set[asyncio.Task[None]] = set()
     try:

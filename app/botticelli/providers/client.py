@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from botticelli import __version__
+from botticelli import format as fmt
 from botticelli.providers.chunks import ChunkReader, content_text, text_or_none
 from botticelli.providers.classify import classify_http_error, classify_inband_error
 from botticelli.providers.errors import NetworkError, ProtocolError, ProviderError, RateLimitError
@@ -29,7 +30,6 @@ from botticelli.providers.ratelimit import (
     RequestPacer,
     parse_rate_limit_headers,
     parse_retry_after,
-    say_duration,
 )
 from botticelli.providers.sse import EventTooLarge, iter_sse
 from botticelli.providers.timings import reply_usage
@@ -53,6 +53,8 @@ from botticelli.untrusted_json import repaired, replace_surrogates
 
 log = logging.getLogger("botticelli.providers")
 
+RetryHook = Callable[[float, int, int], None]
+"""`on_retry(wait_s, attempt, of)`: a retry is scheduled after `wait_s`; it will be attempt `attempt` of `of`."""
 RETRY_STATUSES = frozenset({408, 409, 429, 498})
 DRAIN_AFTER_DONE_S = 0.25
 MAX_ERROR_BODY = 1024 * 1024
@@ -152,23 +154,28 @@ class OpenAICompatibleClient:
 
     # -- public API --------------------------------------------------------------------------------------
 
-    def stream(self, request: ChatRequest, *, meter: SpeedMeter | None = None) -> ChatStream:
-        """Stream an answer: `async with client.stream(req) as s: async for event in s: ...`."""
-        return ChatStream(self, request, meter)
+    def stream(
+        self, request: ChatRequest, *, meter: SpeedMeter | None = None, on_retry: RetryHook | None = None
+    ) -> ChatStream:
+        """Stream an answer: `async with client.stream(req) as s: async for event in s: ...`.
+
+        `on_retry(wait_s, attempt, of)` is told of every retry scheduled before the answer starts.
+        """
+        return ChatStream(self, request, meter, on_retry)
 
     async def generate(self, request: ChatRequest) -> ChatResponse:
         """A whole answer in one response (no streaming)."""
         deadline = self.deadline()
-        response, _ = await self._send("POST", "/chat/completions", json_body=request.to_body(stream=False),
+        response, _ = await self.send("POST", "/chat/completions", json_body=request.to_body(stream=False),
                                        deadline=deadline)
         try:
-            payload = await self._read_json(response, deadline)
+            payload = await self.read_json(response, deadline)
         finally:
             await response.aclose()
         try:
             result = parse_completion(payload, provider=self.provider)
         except ProviderError as exc:
-            self._scrub(exc)
+            self.scrub(exc)
             raise
         result.rate_limit = parse_rate_limit_headers(response.headers)
         result.request_id = response.headers.get("x-request-id")
@@ -177,9 +184,9 @@ class OpenAICompatibleClient:
     async def list_models(self) -> list[ModelInfo]:
         """Every model `GET /models` lists (see `models.chat_models` to keep the chat ones)."""
         deadline = self.deadline()
-        response, _ = await self._send("GET", "/models", deadline=deadline)
+        response, _ = await self.send("GET", "/models", deadline=deadline)
         try:
-            payload = await self._read_json(response, deadline)
+            payload = await self.read_json(response, deadline)
         finally:
             await response.aclose()
         return parse_models(payload)
@@ -206,7 +213,7 @@ class OpenAICompatibleClient:
             hint="the text so far is kept; ask for a shorter answer or raise max_answer_mb",
         )
 
-    async def _read_json(self, response: httpx.Response, deadline: float) -> Any:
+    async def read_json(self, response: httpx.Response, deadline: float) -> Any:
         try:
             async with asyncio.timeout_at(deadline):
                 body, more = await _read_capped(response, self.max_answer_chars + MAX_ERROR_BODY)
@@ -220,10 +227,10 @@ class OpenAICompatibleClient:
             return json_loads(body)
         except ValueError as exc:
             snippet = body[:120].decode("utf-8", "replace")
-            raise self._scrub(ProtocolError(f"the response is not JSON: {snippet!r}", provider=self.provider,
+            raise self.scrub(ProtocolError(f"the response is not JSON: {snippet!r}", provider=self.provider,
                                             status=response.status_code)) from exc
 
-    async def _send(
+    async def send(
         self,
         method: str,
         path: str,
@@ -231,25 +238,29 @@ class OpenAICompatibleClient:
         json_body: dict[str, Any] | None = None,
         stream: bool = False,
         on_attempt: Callable[[], None] | None = None,
+        on_retry: RetryHook | None = None,
         estimated_tokens: int = 0,
         deadline: float | None = None,
     ) -> tuple[httpx.Response, int]:
         """Send with retries until a 2xx response starts; returns it (body unread) and the retries taken.
 
-        All of it, retries and waits included, must end by `deadline` (default: `total_timeout_s` from now)."""
+        All of it, retries and waits included, must end by `deadline` (default: `total_timeout_s` from now).
+        `on_attempt()` is called as each attempt goes out; `on_retry(wait_s, attempt, of)` before each wait, with
+        the number of the attempt that follows it and the most attempts there can be.
+        """
         if self.pacer is not None:
             try:
                 await self.pacer.acquire(estimated_tokens)
             except PacingExceeded as exc:
                 raise RateLimitError(
-                    f"this profile's own rate_limits allow the next request in {say_duration(exc.wait_s)}",
+                    f"this profile's own rate_limits allow the next request in {fmt.wait(exc.wait_s)}",
                     provider=self.provider,
                     code="client_rate_limit",
                     retry_after_s=round(exc.wait_s, 1),
                 ) from exc
         try:
             async with asyncio.timeout_at(self.deadline() if deadline is None else deadline):
-                return await self._send_with_retries(method, path, json_body, stream, on_attempt)
+                return await self._send_with_retries(method, path, json_body, stream, on_attempt, on_retry)
         except TimeoutError as exc:
             raise self.total_timeout_error() from exc
 
@@ -260,6 +271,7 @@ class OpenAICompatibleClient:
         json_body: dict[str, Any] | None,
         stream: bool,
         on_attempt: Callable[[], None] | None,
+        on_retry: RetryHook | None,
     ) -> tuple[httpx.Response, int]:
         headers = {"Accept": "text/event-stream"} if stream else {"Accept": "application/json"}
         url = f"{self.base_url}{path}"
@@ -276,7 +288,7 @@ class OpenAICompatibleClient:
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 error = _network_error(exc, self.provider, request.url, self.timeout)
                 if retries < self.retry.max_retries:
-                    await self._sleep(self.retry.backoff(retries))
+                    await self._wait_to_retry(self.retry.backoff(retries), retries, on_retry)
                     retries += 1
                     continue
                 if retries:
@@ -291,8 +303,13 @@ class OpenAICompatibleClient:
                 error.retries = retries
                 raise error
             log.debug("%s: HTTP %s, retrying in %.2fs", self.provider, response.status_code, wait)
-            await self._sleep(wait)
+            await self._wait_to_retry(wait, retries, on_retry)
             retries += 1
+
+    async def _wait_to_retry(self, wait_s: float, retries: int, on_retry: RetryHook | None) -> None:
+        if on_retry is not None:
+            on_retry(wait_s, retries + 2, self.retry.max_retries + 1)
+        await self._sleep(wait_s)
 
     async def _error_from(self, response: httpx.Response) -> ProviderError:
         try:
@@ -305,9 +322,9 @@ class OpenAICompatibleClient:
             response.status_code, response.headers, body, provider=self.provider, key_hint=self.key_hint
         )
         error.rate_limit = parse_rate_limit_headers(response.headers)
-        return self._scrub(error)
+        return self.scrub(error)
 
-    def _scrub(self, error: ProviderError) -> ProviderError:
+    def scrub(self, error: ProviderError) -> ProviderError:
         """`error` with this client's key masked wherever the provider's text echoed it back (in place)."""
         if self._redactor is not None:
             error.message = self._redactor.redact(error.message)
@@ -339,8 +356,15 @@ class ChatStream:
     caller keeps the partial answer when a `ProviderError` ends the stream. `figures()` gives the speed.
     """
 
-    def __init__(self, client: OpenAICompatibleClient, request: ChatRequest, meter: SpeedMeter | None) -> None:
+    def __init__(
+        self,
+        client: OpenAICompatibleClient,
+        request: ChatRequest,
+        meter: SpeedMeter | None,
+        on_retry: RetryHook | None = None,
+    ) -> None:
         self._client = client
+        self._on_retry = on_retry
         self.request = request
         self.meter = meter or SpeedMeter(
             clock=client.clock, chars_per_token=client.ratios.get((client.provider, request.model))
@@ -368,12 +392,13 @@ class ChatStream:
         prompt_chars = sum(len(m.content) for m in self.request.messages)
         estimate = prompt_chars // 4 + (self.request.max_tokens or 0)
         self.deadline = self._client.deadline()
-        self.response, self.retries = await self._client._send(
+        self.response, self.retries = await self._client.send(
             "POST",
             "/chat/completions",
             json_body=self.request.to_body(stream=True),
             stream=True,
             on_attempt=self.meter.request_sent,
+            on_retry=self._on_retry,
             estimated_tokens=estimate,
             deadline=self.deadline,
         )
@@ -382,11 +407,11 @@ class ChatStream:
         content_type = self.response.headers.get("content-type", "").lower()
         if "text/event-stream" not in content_type:
             # Some servers ignore `stream: true` and answer with one JSON body.
-            payload = await self._client._read_json(self.response, self.deadline)
+            payload = await self._client.read_json(self.response, self.deadline)
             try:
                 self._fallback = parse_completion(payload, provider=self._client.provider)
             except ProviderError as exc:
-                self._client._scrub(exc)
+                self._client.scrub(exc)
                 raise
 
     async def aclose(self) -> None:
@@ -524,7 +549,7 @@ class ChatStream:
                 if reader.size > cap:
                     raise client.answer_too_large_error()
         except ProviderError as exc:  # an in-band error or a malformed chunk: provider text, may echo the key
-            client._scrub(exc)
+            client.scrub(exc)
             raise
         except TimeoutError as exc:
             raise client.total_timeout_error() from exc

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from botticelli import format as fmt
 from botticelli.errors import BotticelliError
-from botticelli.providers.ratelimit import say_duration
 
 
 class ProviderError(BotticelliError):
@@ -82,7 +82,7 @@ class RateLimitError(ProviderError):
         if self._hint:
             return self._hint
         if self.retry_after_s is not None:
-            return f"wait {say_duration(self.retry_after_s)} and try again"
+            return f"wait {fmt.wait(self.retry_after_s)} and try again"
         return "wait a little and try again"
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import math
 import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from botticelli import format as fmt
 from botticelli.providers.types import RateLimitInfo, server_count, server_number
 
 _GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|h|m|s)")
@@ -69,28 +69,6 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
         return None
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
-
-
-def say_duration(seconds: float) -> str:
-    """A wait in the units a person uses: `0.5 s`, `45 s`, `1 min 30 s`, `12 min`, `1 h 30 min`, `24 h`, `3 d`."""
-    if not math.isfinite(seconds):
-        return "a very long time"
-    s = max(0.0, seconds)
-    if round(s, 1) < 10:
-        return f"{round(s, 1):g} s"
-    if round(s) < 60:
-        return f"{round(s)} s"
-    if round(s) < 600:
-        minutes, rest = divmod(round(s), 60)
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
-    minutes = round(s / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 600:
-        hours, rest = divmod(minutes, 60)
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    hours = round(s / 3600)
-    return f"{hours} h" if hours < 48 else f"{round(s / 86400)} d"
 
 
 def retry_after_from_message(message: str) -> float | None:
@@ -192,5 +170,5 @@ class PacingExceeded(Exception):
     """The profile's own limits would make this request wait longer than allowed."""
 
     def __init__(self, wait_s: float) -> None:
-        super().__init__(f"client-side rate limit: the next request fits in {say_duration(wait_s)}")
+        super().__init__(f"client-side rate limit: the next request fits in {fmt.wait(wait_s)}")
         self.wait_s = wait_s

@@ -157,14 +157,61 @@ class ChatResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class Price:
+    """US dollars per 1M tokens, in and out."""
+
+    input_per_m: float
+    output_per_m: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"input_per_m": self.input_per_m, "output_per_m": self.output_per_m}
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOffer:
+    """One provider behind a model of the HF router: its status, context, price and published speed."""
+
+    provider: str
+    status: str | None = None
+    context_length: int | None = None
+    price: Price | None = None
+    supports_tools: bool | None = None
+    ttft_ms: float | None = None
+    """The router's published `first_token_latency_ms` (its latest validation probe)."""
+    throughput_tps: float | None = None
+    """The router's published `throughput` in tok/s."""
+
+    @property
+    def live(self) -> bool:
+        return self.status in (None, "live")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"provider": self.provider, "status": self.status, "context_length": self.context_length,
+                "price": self.price.to_dict() if self.price else None, "supports_tools": self.supports_tools,
+                "ttft_ms": self.ttft_ms, "throughput_tps": self.throughput_tps}
+
+
+@dataclass(frozen=True, slots=True)
 class ModelInfo:
-    """One entry of `GET /models`."""
+    """One entry of `GET /models`, with the catalogue fields the provider publishes (None: not published)."""
 
     id: str
     owned_by: str | None = None
     context_window: int | None = None
     active: bool = True
     chat: bool = True  # False for speech, TTS, guard and other non-chat models
+    max_completion_tokens: int | None = None
+    input_modalities: tuple[str, ...] | None = None
+    features: tuple[str, ...] | None = None
+    supports_tools: bool | None = None
+    price: Price | None = None
+    """The provider's published price; for the HF router, that of the provider its default policy picks."""
+    providers: tuple[ProviderOffer, ...] = ()
+
+    @property
+    def vision(self) -> bool | None:
+        """True when the model takes images, False when it says it does not, None when it does not say."""
+        return None if self.input_modalities is None else "image" in self.input_modalities
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from botticelli.sessions.models import Message
 
 
 def stats_line(message: Message) -> str:
-    """The speed figures as the TUI and `ask` show them (`stats.summary_line`), then how the answer ended.
+    """The speed figures as the TUI and `ask` show them (`format.summary_line`), then how the answer ended.
 
-    `TTFT 210ms · 840 tok/s · 8 tok · server 1,000 tok/s · queue 170ms · total 250ms · stop`; empty for
-    messages with nothing to report (user and system messages).
+    `TTFT 210ms · 840 tok/s · 8 tok · server 1,000 tok/s · queue 170ms · total 250ms · stop`; an answer cut by
+    the length limit says so; empty for messages with nothing to report (user and system messages).
     """
-    from botticelli.stats import summary_line
+    from botticelli.format import cut_note, error_dict_line, summary_line
 
     parts: list[str] = []
     figures = message.figures
@@ -21,21 +19,10 @@ def stats_line(message: Message) -> str:
         parts.append(summary_line(figures))
     status = message.status
     if status and (message.role == "assistant" or message.finish_reason) and not (message.error and status == "error"):
-        parts.append(status)
+        parts.append(cut_note(status) or status)
     if message.error:
-        parts.append(f"error: {error_text(message.error)}")
+        parts.append(f"error: {error_dict_line(message.error)}")
     return " · ".join(parts)
-
-
-def error_text(error: dict[str, Any]) -> str:
-    """`rate_limit HTTP 429 rate_limit_exceeded: Rate limit reached ...` from a docs/ARCHITECTURE.md error object."""
-    head = [str(error.get("kind") or "error")]
-    if error.get("status") is not None:
-        head.append(f"HTTP {error['status']}")
-    if error.get("code"):
-        head.append(str(error["code"]))
-    message = " ".join(str(error.get("message") or "").split())
-    return f"{' '.join(head)}: {message}" if message else " ".join(head)
 
 
 def message_heading(message: Message) -> str:

@@ -19,12 +19,12 @@ _DEMO_CREATED = 1767225600  # 2026-01-01
 DEMO_MODELS: tuple[SimModel, ...] = (
     SimModel("demo-fast", "Botticelli", _DEMO_CREATED, name="Demo Fast (Groq-like)",
              supported_features=("tools", "json_mode"), speed=ModelSpeed(800.0, 0.2),
-             hf_providers=("groq",)),
+             hf_providers=("groq",), price=(0.05, 0.08)),
     SimModel("demo-slow", "Botticelli", _DEMO_CREATED, name="Demo Slow (HF-router-like)",
-             speed=ModelSpeed(60.0, 0.8), hf_providers=("hf-inference",)),
+             speed=ModelSpeed(60.0, 0.8), hf_providers=("hf-inference",), price=(0.1, 0.2)),
     SimModel("demo-reasoning", "Botticelli", _DEMO_CREATED, name="Demo Reasoning",
              supported_features=("reasoning",), reasoning=True, speed=ModelSpeed(400.0, 0.3),
-             hf_providers=("cerebras",)),
+             hf_providers=("cerebras",), price=(0.6, 1.2)),
 )
 
 _GROQ: tuple[SimModel, ...] = (
@@ -50,14 +50,16 @@ _GROQ: tuple[SimModel, ...] = (
 
 _HF: tuple[SimModel, ...] = (
     SimModel("meta-llama/Llama-3.1-8B-Instruct", "meta-llama", 1721692800,
-             hf_providers=("novita", "cerebras", "hf-inference")),
+             hf_providers=("novita", "cerebras", "hf-inference"), price=(0.02, 0.05)),
     SimModel("meta-llama/Llama-3.3-70B-Instruct", "meta-llama", 1733356800,
-             hf_providers=("together", "groq", "nebius")),
+             hf_providers=("together", "groq", "nebius"), price=(0.59, 0.79)),
     SimModel("openai/gpt-oss-120b", "openai", 1754352000, reasoning=True,
-             hf_providers=("groq", "cerebras", "fireworks-ai")),
+             hf_providers=("groq", "cerebras", "fireworks-ai"), price=(0.15, 0.6)),
     SimModel("deepseek-ai/DeepSeek-R1", "deepseek-ai", 1738368000, reasoning=True,
-             hf_providers=("together", "novita")),
-    SimModel("Qwen/Qwen3-32B", "Qwen", 1745884800, reasoning=True, hf_providers=("nebius", "groq")),
+             hf_providers=("together", "novita"), price=(3.0, 7.0)),
+    SimModel("Qwen/Qwen3-32B", "Qwen", 1745884800, reasoning=True, hf_providers=("nebius", "groq"), price=(0.1, 0.3)),
+    SimModel("Qwen/Qwen2.5-VL-7B-Instruct", "Qwen", 1737936000, input_modalities=("text", "image"),
+             hf_providers=("hyperbolic", "nebius"), price=(0.2, 0.2)),
 )
 
 _OPENAI: tuple[SimModel, ...] = (
@@ -94,18 +96,24 @@ def _groq_entry(model: SimModel) -> dict[str, Any]:
     return entry
 
 
+def _offer_price(price: tuple[float, float], index: int) -> dict[str, float]:
+    """The `pricing` of a model's `index`-th HF provider: the model's price, 50% more per later provider."""
+    scale = 1 + 0.5 * index
+    return {"input": round(price[0] * scale, 4), "output": round(price[1] * scale, 4)}
+
+
 def _hf_entry(model: SimModel, settings: SimSettings) -> dict[str, Any]:
     speed = settings.speed_for(model.id)
     providers = [
         {
             "provider": provider, "status": "live", "context_length": model.context_window,
-            "pricing": {"input": 0.1, "output": 0.2}, "is_free": False,
+            **({"pricing": _offer_price(model.price, index)} if model.price else {}), "is_free": False,
             "supports_tools": "tools" in model.supported_features or provider != "hf-inference",
             "supports_structured_output": provider != "hf-inference",
             "first_token_latency_ms": round(speed.ttft_s * 1000, 1), "throughput": round(speed.tps, 2),
             "is_model_author": False,
         }
-        for provider in model.hf_providers or ("hf-inference",)
+        for index, provider in enumerate(model.hf_providers or ("hf-inference",))
     ]
     return {
         "id": model.id, "object": "model", "created": model.created, "owned_by": model.owned_by,

@@ -45,3 +45,5 @@ class SimModel:
     speed: ModelSpeed | None = None
     served_as: str | None = None  # the id echoed in responses (OpenAI returns the dated snapshot)
     hf_providers: tuple[str, ...] = ()
+    price: tuple[float, float] | None = None
+    """USD per 1M tokens (in, out) its HF-flavour providers publish (the first; each next one 50% more)."""

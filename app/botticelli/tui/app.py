@@ -15,17 +15,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from botticelli import paths
+from botticelli.chat.meters import SteppedMeter
+from botticelli.chat.network import NetworkThread
+from botticelli.chat.pool import ClientFactory, ClientPool, ModelCatalog
+from botticelli.chat.recording import SessionKeeper
 from botticelli.clipboard import copy_out
-from botticelli.config import Config, ConfigError, load_config
+from botticelli.config import Config, ConfigError, has_key, load_config
 from botticelli.safety import strip_escapes
 from botticelli.targets import Target, resolve_target
 from botticelli.tui import APP_CSS
-from botticelli.tui.clients import ClientFactory, ClientPool, ModelCatalog, SteppedMeter, has_key
 from botticelli.tui.commands import CHAT_ACTIONS, ModelCommands
-from botticelli.tui.messages import AnswerFinished, AnswerProgress, ConversationCleared, ExchangeDropped, PromptSent
 from botticelli.tui.screens.chat import ChatScreen
 from botticelli.tui.screens.help import INPUT_NOTES, PALETTE_ROW, HelpScreen, Section, binding_rows
-from botticelli.tui.session_keeper import SessionKeeper
 from botticelli.tui.widgets.prompt_input import PromptInput
 
 if TYPE_CHECKING:
@@ -64,11 +65,15 @@ class BotticelliApp(App[int]):
         self.config = config if config is not None else load_config()
         self.target: Target = resolve_target(self.config, profile, model)
         self.session_id = session
+        self.chosen_target = profile is not None or model is not None
+        """`-p`/`-m` were given: a session opened at start-up continues with that target, and says so."""
         self.sessions = SessionKeeper(on_failure=self._store_failed)
         """Saves every chat as a session (the store is opened on first use)."""
         self.deterministic = deterministic
+        self.network = NetworkThread()
+        """The provider clients live and read on this thread's loop; the UI drains their events per frame."""
         self.clients = ClientPool(client_factory) if client_factory is not None else ClientPool()
-        self.catalog = ModelCatalog(self.clients)
+        self.catalog = ModelCatalog(self.clients, self.network)
 
     def get_default_screen(self) -> Screen:
         return ChatScreen(
@@ -76,6 +81,8 @@ class BotticelliApp(App[int]):
             self.target,
             self.clients,
             self.catalog,
+            network=self.network,
+            sessions=self.sessions,
             meter_factory=SteppedMeter if self.deterministic else None,
             show_rate_limits=not self.deterministic,
         )
@@ -100,8 +107,8 @@ class BotticelliApp(App[int]):
 
     async def on_unmount(self) -> None:
         gc.unfreeze()
+        self.network.close(self.clients.aclose)  # stops the turns in flight: they end as cancelled
         self.sessions.close()
-        await self.clients.aclose()
 
     # -- sessions --------------------------------------------------------------------------------------------
 
@@ -110,22 +117,8 @@ class BotticelliApp(App[int]):
         # collector's full passes, which otherwise pause the app for tens of ms while scrolling a long chat.
         gc.freeze()
         if self.session_id:
-            self.run_worker(self.open_session(self.session_id), group="open-session", exit_on_error=False)
-
-    def on_prompt_sent(self, message: PromptSent) -> None:
-        self.sessions.prompt_sent(message.exchange, self.chat.settings)
-
-    def on_answer_progress(self, message: AnswerProgress) -> None:
-        self.sessions.progress(message.exchange, message.text, message.reasoning)
-
-    def on_answer_finished(self, message: AnswerFinished) -> None:
-        self.sessions.finished(message.exchange)
-
-    def on_exchange_dropped(self, message: ExchangeDropped) -> None:
-        self.sessions.dropped(message.exchange)
-
-    def on_conversation_cleared(self, message: ConversationCleared) -> None:
-        self.sessions.cleared()
+            self.run_worker(self.open_session(self.session_id, keep_target=self.chosen_target),
+                            group="open-session", exit_on_error=False)
 
     # -- clipboard -------------------------------------------------------------------------------------------
 
@@ -164,8 +157,11 @@ class BotticelliApp(App[int]):
             return
         await self.open_session(picked)
 
-    async def open_session(self, session_ref: str) -> bool:
-        """Show a saved session (id or unique prefix) and continue it; False (with a notification) if it fails."""
+    async def open_session(self, session_ref: str, *, keep_target: bool = False) -> bool:
+        """Show a saved session (id or unique prefix) and continue it; False (with a notification) if it fails.
+
+        The chat switches to the profile·model the session last used, unless `keep_target` (`-p`/`-m` given
+        with `--session`): then the session continues with the current one, and the notice says so."""
         from botticelli.sessions import SessionStoreError
 
         try:
@@ -173,13 +169,21 @@ class BotticelliApp(App[int]):
         except SessionStoreError as error:
             self.notify(error.one_line(), title="Could not open the session", severity="error", markup=False)
             return False
-        target = self._session_target(loaded.session)
+        session = loaded.session
+        switch = ""
+        if keep_target:
+            target = None
+            used = f"{session.profile}·{session.model}"
+            if session.profile and session.model and used != self.chat.target_label:
+                switch = f" It used {strip_escapes(used)}; it continues with {self.chat.target_label}."
+        else:
+            target = self._session_target(session)
         await self.chat.restore(loaded.exchanges, loaded.messages, loaded.settings, target)
         self.sessions.adopt(loaded)
-        count = loaded.session.message_count
+        count = session.message_count
         self.notify(
-            f"“{strip_escapes(loaded.session.display_title)}”: {count:,} message{'s' if count != 1 else ''}. "
-            "New prompts are added to it.",
+            f"“{strip_escapes(session.display_title)}”: {count:,} message{'s' if count != 1 else ''}. "
+            f"New prompts are added to it.{switch}",
             title="Session opened",
             markup=False,
         )
@@ -277,6 +281,7 @@ class BotticelliApp(App[int]):
 
     def help_sections(self) -> list[Section]:
         """Every key, grouped by where it works, generated from the BINDINGS (so the help cannot drift)."""
+        from botticelli.tui.screens.load import LoadScreen
         from botticelli.tui.screens.race import RaceScreen
         from botticelli.tui.screens.race_history import RaceHistoryScreen
         from botticelli.tui.screens.sessions import SessionBrowser
@@ -298,6 +303,7 @@ class BotticelliApp(App[int]):
             ("Race (ctrl+g)", binding_rows(RaceScreen, skip=anywhere)),
             ("Stored races (f5 in the race)", binding_rows(RaceHistoryScreen, skip=anywhere)),
             ("Speed history (f3)", binding_rows(SpeedScreen, skip=anywhere)),
+            ("Load sweeps (f4)", binding_rows(LoadScreen, skip=anywhere)),
         ]
 
     def action_help(self) -> None:

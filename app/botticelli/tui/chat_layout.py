@@ -646,14 +646,15 @@ class ChatLayout:
             if room <= 0:
                 return
 
-    def publish(self, advance: Advance) -> None:
-        """Show what `prepare` took: the message's parts and heights are updated."""
+    def publish(self, advance: Advance) -> int | None:
+        """Show what `prepare` took: the message's parts and heights are updated. Returns the first virtual
+        line that changed (None: nothing did)."""
         stream = advance.stream
         entry = stream._entry
         index = self.index_of(entry)
         if index is None:  # cleared meanwhile
             stream.done = True
-            return
+            return None
         md = stream._md
         published = stream._published
         stream._published = len(md.blocks)
@@ -678,15 +679,15 @@ class ChatLayout:
             else:
                 entry.height = self._estimate_entry(entry, index > 0)
             self.restart(index + 1)
-            return
+            return self.starts[index]
         if entry.parts is None:
             entry.height = max(entry.height, self._estimate_entry(entry, index > 0))
             self.restart(index + 1)
-            return
+            return self.starts[index]
         if advance.reasoning_changed and not advance.had_reasoning:
             self.build(index, entry)
             self.restart(index + 1)
-            return
+            return self.starts[index]
         parts = entry.parts
         first = len(parts)
         if advance.reasoning_changed:
@@ -705,6 +706,8 @@ class ChatLayout:
             entry.n_final = len(parts)
             parts.extend(self._tail_parts(entry, tail))
             first = min(first, cut)
-        if first < len(parts):
-            entry.restart(first)
-            self.restart(index + 1)
+        if first >= len(parts):
+            return None
+        entry.restart(first)
+        self.restart(index + 1)
+        return self.starts[index] + entry.starts[first]

@@ -41,5 +41,5 @@ def _footer_drawn(node: MessagePump) -> bool:
         footer = node.screen.query_one(Footer)  # type: ignore[attr-defined]
     except NoMatches:
         return True
-    keys = footer.children
+    keys = [key for key in footer.children if key.display]  # the fitting footer hides some when narrow
     return bool(keys) and all(key.region.area for key in keys)

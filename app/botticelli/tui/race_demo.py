@@ -12,10 +12,10 @@ from pathlib import Path
 from textual.app import App
 from textual.widgets import Input
 
+from botticelli.chat.meters import SteppedMeter
 from botticelli.config import Config, builtin_profiles
 from botticelli.stats import SpeedMeter
 from botticelli.targets import Target
-from botticelli.tui.clients import SteppedMeter
 from botticelli.tui.screens.race import RaceScreen
 
 SCREENSHOT_SIZE = (120, 40)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -17,51 +15,33 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
-from textual.worker import Worker, WorkerCancelled, WorkerState
 
-from botticelli.config import Config, ConfigError, Profile
+from botticelli.chat import events as ev
+from botticelli.chat.conversation import ChatSettings, Conversation, Exchange
+from botticelli.chat.network import NetworkThread, TurnFeed
+from botticelli.chat.pool import ClientPool, ModelCatalog
+from botticelli.chat.recording import SessionKeeper, TranscriptEntry, answer_footer
+from botticelli.chat.turn import Turn
+from botticelli.config import Config, has_key
 from botticelli.providers.errors import ProviderError
-from botticelli.providers.ratelimit import say_duration
-from botticelli.providers.types import ChatMessage, ChatRequest, ContentDelta, ReasoningDelta
 from botticelli.safety import EscapeStripper, strip_escapes
-from botticelli.stats import SpeedMeter, summary_line
+from botticelli.stats import SpeedMeter
 from botticelli.targets import Target
-from botticelli.tui.clients import ClientPool, ModelCatalog, has_key
-from botticelli.tui.messages import (
-    CHECKPOINT_S,
-    AnswerFinished,
-    AnswerProgress,
-    ConversationCleared,
-    Exchange,
-    ExchangeDropped,
-    PromptSent,
-)
-from botticelli.tui.screens.settings import ChatSettings, SettingsScreen
+from botticelli.tui.messages import AnswerFinished, PromptSent
+from botticelli.tui.screens.settings import SettingsScreen
 from botticelli.tui.widgets.chat_log import ChatLog, MessageData, StreamingMessage
 from botticelli.tui.widgets.footer import CoalescingFooter
 from botticelli.tui.widgets.picker import Picker
 from botticelli.tui.widgets.prompt_input import PromptInput
 from botticelli.tui.widgets.stats_bar import StatsBar
 
-if TYPE_CHECKING:
-    from botticelli.providers.client import ChatStream
-
 log = logging.getLogger("botticelli.tui")
 
-ANSWER_GROUP = "answer"
 PICKER_MIN_WIDTH = 100
 """Narrower terminals start with the picker hidden (ctrl+b shows it), leaving the width to the chat."""
 MeterFactory = Callable[[], SpeedMeter]
-
-
-def error_text(error: ProviderError) -> str:
-    """The inline error block: what happened, then what to do (and how long to wait when rate limited)."""
-    lines = [strip_escapes(error.summary())]
-    hint = strip_escapes(error.hint)
-    if error.retry_after_s is not None and (wait := say_duration(error.retry_after_s)) not in hint:
-        hint = f"{hint} (retry in {wait})"
-    lines.append(hint)
-    return "\n".join(lines)
+PROMPT_SUBTITLE = "enter send · ctrl+j newline · ↑ last prompt"
+EDIT_SUBTITLE = "editing the last prompt: enter replaces it · esc leaves it as it was"
 
 
 def short_notice(text: str, limit: int = 90) -> str:
@@ -69,13 +49,6 @@ def short_notice(text: str, limit: int = 90) -> str:
     lines = text.splitlines() or [""]
     first = lines[0] if len(lines[0]) <= limit else lines[0][: limit - 1] + "…"
     return "\n".join([first, *lines[1:2]])
-
-
-def answer_footer(exchange: Exchange) -> str:
-    """`demo·demo-fast · TTFT 210ms · 840 tok/s · 128 tok · server 1,010 tok/s · …`."""
-    if exchange.figures is None:
-        return exchange.label
-    return f"{exchange.label} · {summary_line(exchange.figures)}"
 
 
 def key_hint(config: Config, limit: int = 2) -> str:
@@ -93,9 +66,9 @@ class ChatScreen(Screen[None]):
     AUTO_FOCUS = "#prompt"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_chat", "New", tooltip="Start a new chat"),
-        Binding("escape", "stop", "Stop", tooltip="Stop the answer (the part received is kept)"),
+        Binding("escape", "stop", "Stop", tooltip="Stop the answer (part kept), or leave an edit"),
         Binding("ctrl+r", "regenerate", "Regenerate", tooltip="Ask again for the last prompt"),
-        Binding("ctrl+e", "edit_last", "Edit", tooltip="Edit the last prompt and resend"),
+        Binding("ctrl+e", "edit_last", "Edit", tooltip="Edit the last prompt; sending it replaces it"),
         Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer"),
         Binding("ctrl+k", "copy_code", "Code", tooltip="Copy the last code block"),
         Binding("f2", "settings", "Settings", tooltip="System prompt, temperature, max tokens"),
@@ -124,21 +97,47 @@ class ChatScreen(Screen[None]):
         clients: ClientPool,
         catalog: ModelCatalog,
         *,
+        network: NetworkThread | None = None,
+        sessions: SessionKeeper | None = None,
         meter_factory: MeterFactory | None = None,
         show_rate_limits: bool = True,
     ) -> None:
+        """`network`: where the turns run (a thread of the screen's own when None); `sessions`: where the chat
+        is recorded (not recorded when None)."""
         super().__init__()
         self.config = config
         self.target = target
         self.clients = clients
         self.catalog = catalog
+        self.network = network if network is not None else NetworkThread()
+        self.sessions = sessions
         self.meter_factory = meter_factory
         self.show_rate_limits = show_rate_limits
-        self.settings = ChatSettings()
-        self.exchanges: list[Exchange] = []
-        self._worker: Worker[None] | None = None
+        self.conversation = Conversation()
+        self._feed: TurnFeed | None = None
+        self._turn_done: asyncio.Event | None = None
+        self._drain_pending = False
+        self._answer: _Answer | None = None
+        self._draft = ""
+        """What the input held when an edit began (put back if the edit is abandoned)."""
+        self.editing: Exchange | None = None
+        """The exchange whose prompt is being edited (ctrl+e): it is replaced only when the edit is sent."""
         self.ready = False
         """True once mounted and wired (tests and scripts wait for it)."""
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """The conversation's exchanges, oldest first."""
+        return self.conversation.exchanges
+
+    @property
+    def settings(self) -> ChatSettings:
+        """This conversation's settings (F2); a new chat starts with the defaults."""
+        return self.conversation.settings
+
+    @settings.setter
+    def settings(self, settings: ChatSettings) -> None:
+        self.conversation.settings = settings
 
     # -- layout --------------------------------------------------------------------------------------------
 
@@ -167,7 +166,7 @@ class ChatScreen(Screen[None]):
         if not self.show_rate_limits:
             self.stats_bar.show_rate_limits = False
         self.prompt_input.border_title = "Prompt"
-        self.prompt_input.border_subtitle = "enter send · ctrl+j newline · ↑ last prompt"
+        self.prompt_input.border_subtitle = PROMPT_SUBTITLE
         self.welcome = self.query_one("#welcome", Static)
         self._show_target()
         self._sync_welcome()
@@ -237,13 +236,12 @@ class ChatScreen(Screen[None]):
 
     @property
     def busy(self) -> bool:
-        """True while an answer is being requested or streamed."""
-        worker = self._worker
-        return worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        """True while an answer is being requested or streamed (until its end has been shown)."""
+        return self._feed is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
-            return True if self.busy else None
+            return True if self.busy or self.editing is not None else None
         return True
 
     # -- sending -------------------------------------------------------------------------------------------
@@ -257,6 +255,8 @@ class ChatScreen(Screen[None]):
         text = event.text
         self.prompt_input.remember(text)
         self.prompt_input.consume(text)
+        if self.editing is not None:
+            self._replace_edited()
         self.ask(text)
 
     def on_prompt_input_rejected(self, event: PromptInput.Rejected) -> None:
@@ -270,100 +270,106 @@ class ChatScreen(Screen[None]):
         if show_prompt:
             self.chat_log.add_message("user", strip_escapes(prompt))
         self.exchanges.append(exchange)
+        recording = None
+        if self.sessions is not None:
+            self.sessions.prompt_sent(exchange, self.settings)
+            recording = self.sessions.recording_for(exchange)
         self.post_message(PromptSent(exchange))
-        self._worker = self._answer(exchange, self.target.profile, self._request(exchange))
-        self.refresh_bindings()
+        profile = self.target.profile
+        turn = Turn(
+            lambda: self.clients.get(profile),
+            self.conversation.request(exchange),
+            profile=profile.name,
+            meter=self.meter_factory() if self.meter_factory is not None else None,
+            recording=recording,
+        )
+        self._start(exchange, turn)
         return exchange
 
-    def _request(self, exchange: Exchange) -> ChatRequest:
-        messages: list[ChatMessage] = []
-        if self.settings.system_prompt:
-            messages.append(ChatMessage("system", self.settings.system_prompt))
-        for earlier in self.exchanges:
-            if earlier is exchange:
-                break
-            messages.extend(earlier.wire())
-        messages.append(ChatMessage("user", exchange.prompt))
-        return ChatRequest(
-            exchange.model,
-            messages,
-            max_tokens=self.settings.max_tokens,
-            temperature=self.settings.temperature,
-        )
+    # -- an answer in flight: the turn runs on the network thread; its events are drained here ---------------
 
-    @work(group=ANSWER_GROUP, exclusive=True, exit_on_error=False)
-    async def _answer(self, exchange: Exchange, profile: Profile, request: ChatRequest) -> None:
-        """Stream one answer into the transcript. Never raises: every failure is shown where the answer goes."""
-        message = self.chat_log.start_assistant(title=exchange.label)
-        content_filter, reasoning_filter = EscapeStripper(), EscapeStripper()
-        stream: ChatStream | None = None
-        try:
-            client = self.clients.get(profile)
-            meter = self.meter_factory() if self.meter_factory is not None else None
-            stream = client.stream(request, meter=meter)
-            self.stats_bar.track(stream)
-            report_at = time.monotonic() + CHECKPOINT_S
-            async with stream:
-                async for event in stream:
-                    if isinstance(event, ContentDelta):
-                        if text := content_filter.feed(event.text):
-                            message.append(text)
-                    elif isinstance(event, ReasoningDelta) and (text := reasoning_filter.feed(event.text)):
-                        message.append_reasoning(text)
-                    if (now := time.monotonic()) >= report_at:  # lets the session store checkpoint the answer
-                        report_at = now + CHECKPOINT_S
-                        self.post_message(AnswerProgress(exchange, stream.text, stream.reasoning))
-            self._record(exchange, stream)
-            exchange.finish_reason = stream.finish_reason
-            message.finish(footer=answer_footer(exchange))
-            self.stats_bar.finish("done", exchange.figures, stream.rate_limit)
-        except asyncio.CancelledError:
-            self._record(exchange, stream)
-            exchange.cancelled = True
-            message.finish(footer=answer_footer(exchange), cancelled=True)
-            self.stats_bar.finish("cancelled", exchange.figures)
-            self._finished(exchange)
-            raise
-        except ProviderError as error:
-            self._failed(exchange, stream, message, error, error_text(error), error.kind)
-        except ConfigError as error:
-            self._failed(exchange, stream, message, None, strip_escapes(error.one_line()), "config")
-        except Exception as error:  # never let a bug in a stream take the app down
-            log.exception("answer failed")
-            text = f"internal error: {type(error).__name__}: {error}\nplease report this; the app keeps running"
-            self._failed(exchange, stream, message, None, strip_escapes(text), "internal")
-        else:
-            self._finished(exchange)
+    def _start(self, exchange: Exchange, turn: Turn) -> None:
+        self._answer = _Answer(exchange, self.chat_log.start_assistant(title=exchange.label))
+        self._turn_done = asyncio.Event()
+        loop = asyncio.get_running_loop()
 
-    def _record(self, exchange: Exchange, stream: ChatStream | None) -> None:
-        """Copy what the stream delivered (also a partial answer) into the exchange."""
-        if stream is None:
+        def wake() -> None:  # on the network thread: schedule one drain, however many events are waiting
+            if not self._drain_pending:
+                self._drain_pending = True
+                loop.call_soon_threadsafe(self._drain)
+
+        self._feed = self.network.start_turn(turn, wake)
+        self.refresh_bindings()
+
+    def _drain(self) -> None:
+        """Show every event that arrived since the last drain (runs on the UI's loop)."""
+        self._drain_pending = False
+        feed, answer = self._feed, self._answer
+        if feed is None or answer is None:
             return
-        exchange.answer = strip_escapes(stream.text)
-        exchange.reasoning = strip_escapes(stream.reasoning)
-        exchange.figures = stream.meter.figures() if stream.meter.t_sent is not None else None
-        exchange.rate_limit = stream.rate_limit
+        for event in feed.drain():
+            kind = type(event)
+            if kind is ev.ContentDelta:
+                if text := answer.content.feed(event.text):  # type: ignore[union-attr]
+                    answer.message.append(text)
+            elif kind is ev.ReasoningDelta:
+                if text := answer.reasoning.feed(event.text):  # type: ignore[union-attr]
+                    answer.message.append_reasoning(text)
+            elif kind is ev.Figures:
+                self.stats_bar.show_figures(event.figures, event.rate_limit)  # type: ignore[union-attr]
+            elif kind is ev.RetryScheduled:
+                self.stats_bar.retrying(event.wait_s, event.attempt, event.of, event.at)  # type: ignore[union-attr]
+            elif kind is ev.Started:
+                self.stats_bar.started(event.at)  # type: ignore[union-attr]
+            elif kind is ev.Finished:
+                self._finish(answer, event)  # type: ignore[arg-type]
+            elif kind is ev.Failed:
+                self._fail(answer, event)  # type: ignore[arg-type]
 
-    def _failed(
-        self,
-        exchange: Exchange,
-        stream: ChatStream | None,
-        message: StreamingMessage,
-        error: ProviderError | None,
-        text: str,
-        kind: str,
-    ) -> None:
-        self._record(exchange, stream)
-        exchange.error, exchange.error_kind, exchange.error_text = error, kind, text
+    def _finish(self, answer: _Answer, event: ev.Finished) -> None:
+        exchange = answer.exchange
+        self._take(exchange, event.text, event.reasoning, event.figures, event.rate_limit)
+        exchange.finish_reason = event.finish_reason
+        if event.finish_reason == "cancelled":
+            exchange.cancelled = True
+            answer.message.finish(footer=answer_footer(exchange), cancelled=True)
+            self.stats_bar.finish("cancelled", exchange.figures, event.rate_limit)
+        else:
+            answer.message.finish(footer=answer_footer(exchange))
+            self.stats_bar.finish("done", exchange.figures, event.rate_limit, detail="cut" if event.cut else "")
+        self._ended(exchange)
+
+    def _fail(self, answer: _Answer, event: ev.Failed) -> None:
+        exchange, error = answer.exchange, event.error
+        self._take(exchange, event.text, event.reasoning, event.figures, event.rate_limit)
+        provider_error = error.exc if isinstance(error.exc, ProviderError) else None
+        exchange.error, exchange.error_kind, exchange.error_text = provider_error, error.kind, error.shown
+        exchange.finish_reason = "error"
         footer = answer_footer(exchange) if exchange.answer else None
-        message.finish(footer=footer, error=text)
-        self.stats_bar.finish("error", exchange.figures, detail=kind.replace("_", " "))
-        started = bool(exchange.answer or exchange.reasoning)
-        if not started:
+        answer.message.finish(footer=footer, error=error.shown)
+        self.stats_bar.finish("error", exchange.figures, event.rate_limit, detail=error.kind.replace("_", " "))
+        if not (exchange.answer or exchange.reasoning):
             self._restore_prompt(exchange.prompt)
-        title = f"{exchange.profile}: request failed" if error is None else f"{exchange.profile}: {error.kind}"
-        self.notify(short_notice(text), title=title.replace("_", " "), severity="error", timeout=8, markup=False)
-        self._finished(exchange)
+        title = f"{exchange.profile}: request failed" if provider_error is None else f"{exchange.profile}: {error.kind}"
+        self.notify(short_notice(error.shown), title=title.replace("_", " "), severity="error", timeout=8,
+                    markup=False)
+        self._ended(exchange)
+
+    @staticmethod
+    def _take(exchange: Exchange, text: str, reasoning: str, figures: object, rate_limit: object) -> None:
+        """Copy what the turn delivered (also a partial answer) into the exchange."""
+        exchange.answer = strip_escapes(text)
+        exchange.reasoning = strip_escapes(reasoning)
+        exchange.figures = figures  # type: ignore[assignment]
+        exchange.rate_limit = rate_limit  # type: ignore[assignment]
+
+    def _ended(self, exchange: Exchange) -> None:
+        exchange.answered_at = datetime.now(UTC)
+        self._feed = None
+        if self._turn_done is not None:
+            self._turn_done.set()
+        self.refresh_bindings()  # esc (stop) is only enabled while an answer is in flight
+        self.post_message(AnswerFinished(exchange))
 
     def _restore_prompt(self, prompt: str) -> None:
         """Put a prompt that got no answer back into the input, unless the user is already typing another."""
@@ -372,39 +378,32 @@ class ChatScreen(Screen[None]):
         else:
             self.notify("Your prompt is in the history: press ↑ in an empty input.", markup=False)
 
-    def _finished(self, exchange: Exchange) -> None:
-        exchange.answered_at = datetime.now(UTC)
-        self.post_message(AnswerFinished(exchange))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is self._worker:
-            self.refresh_bindings()  # esc (stop) is only enabled while an answer is in flight
-
     # -- actions -------------------------------------------------------------------------------------------
 
     async def _stop_and_wait(self) -> None:
-        worker = self._worker
-        if worker is None or worker.state not in (WorkerState.PENDING, WorkerState.RUNNING):
+        feed, done = self._feed, self._turn_done
+        if feed is None or done is None:
             return
-        worker.cancel()
-        try:
-            await worker.wait()
-        except WorkerCancelled:
-            pass
+        feed.stop()
+        await done.wait()
 
     def action_stop(self) -> None:
-        """Stop the answer now; what arrived stays, marked cancelled, with its figures."""
-        if self.busy and self._worker is not None:
-            self._worker.cancel()
+        """Stop the answer now (what arrived stays, marked cancelled, with its figures), or leave an edit."""
+        if self._feed is not None:
+            self._feed.stop()
+        elif self.editing is not None:
+            self._leave_edit(restore_input=True)
 
     async def action_new_chat(self) -> None:
-        """Clear the conversation (the target and settings stay)."""
+        """Clear the conversation; the target stays, the settings go back to the defaults."""
         await self._stop_and_wait()
-        self.exchanges.clear()
+        self._leave_edit()
+        self.conversation = Conversation()
         self.chat_log.clear()
         self._sync_welcome()
         self.stats_bar.reset()
-        self.post_message(ConversationCleared())
+        if self.sessions is not None:
+            self.sessions.cleared()
         self.prompt_input.focus()
 
     async def action_regenerate(self) -> None:
@@ -413,40 +412,65 @@ class ChatScreen(Screen[None]):
             self.notify("Nothing to regenerate yet.", severity="warning", markup=False)
             return
         await self._stop_and_wait()
-        last = self.exchanges.pop()
-        self.post_message(ExchangeDropped(last))
-        self._drop_log_messages(1)
+        self._leave_edit()
+        last = self._drop_last(1)
         if self.prompt_input.text == last.prompt:  # restored after an error: it is being sent again now
             self.prompt_input.clear()
         self.ask(last.prompt, show_prompt=False)
 
     async def action_edit_last(self) -> None:
-        """Put the last prompt back in the input and remove that exchange from the conversation."""
+        """Put the last prompt in the input to edit; nothing is removed until the edited prompt is sent."""
         if not self.exchanges:
             self.notify("No prompt to edit yet.", severity="warning", markup=False)
             return
         await self._stop_and_wait()
-        last = self.exchanges.pop()
-        self.post_message(ExchangeDropped(last))
-        self._drop_log_messages(2)
-        self._sync_welcome()
-        self.prompt_input.set_prompt(last.prompt)
+        self.editing = self.exchanges[-1]
+        self._draft = self.prompt_input.text
+        self.prompt_input.set_prompt(self.editing.prompt)
+        self.prompt_input.border_subtitle = EDIT_SUBTITLE
         self.prompt_input.focus()
+        self.refresh_bindings()
+
+    def _replace_edited(self) -> None:
+        """The edited prompt is being sent: the exchange it replaces leaves the transcript and the session."""
+        editing = self.editing
+        self._leave_edit()
+        if editing is not None and self.exchanges and self.exchanges[-1] is editing:
+            self._drop_last(2)
+            self._sync_welcome()
+
+    def _leave_edit(self, *, restore_input: bool = False) -> None:
+        if self.editing is None:
+            return
+        self.editing = None
+        self.prompt_input.border_subtitle = PROMPT_SUBTITLE
+        if restore_input:
+            self.prompt_input.set_prompt(self._draft)
+            self.notify("Edit abandoned: the conversation is as it was.", markup=False)
+        self.refresh_bindings()
+
+    def _drop_last(self, log_messages: int) -> Exchange:
+        """Take the last exchange out of the conversation, the transcript and the session."""
+        last = self.exchanges.pop()
+        if self.sessions is not None:
+            self.sessions.dropped(last)
+        self._drop_log_messages(log_messages)
+        return last
 
     async def restore(
         self,
         exchanges: list[Exchange],
-        messages: list[MessageData],
+        messages: list[TranscriptEntry],
         settings: ChatSettings,
         target: Target | None = None,
     ) -> None:
         """Show a saved conversation and continue it: its exchanges, transcript, settings and (if given) target."""
         await self._stop_and_wait()
-        self.exchanges = exchanges
-        self.chat_log.set_messages(messages)
+        self._leave_edit()
+        self.conversation = Conversation(settings, exchanges)
+        self.chat_log.set_messages([_message_data(entry) for entry in messages])
         self._sync_welcome()
         self.stats_bar.reset()
-        self.settings = settings
         if target is not None and target != self.target:
             self.target = target
             self.picker.set_current(target.profile.name, target.model)
@@ -479,12 +503,7 @@ class ChatScreen(Screen[None]):
         if settings is None:
             return
         self.settings = settings
-        parts = [
-            "system prompt set" if settings.system_prompt else "no system prompt",
-            f"temperature {settings.temperature:g}" if settings.temperature is not None else "default temperature",
-            f"max {settings.max_tokens:,} tokens" if settings.max_tokens is not None else "default max tokens",
-        ]
-        self.notify("Settings saved: " + ", ".join(parts) + ".", markup=False)
+        self.notify(f"Settings for this chat: {settings.describe()}.", markup=False)
 
     def action_toggle_picker(self) -> None:
         """Show the picker and focus it (its cursor on the current model); hide it when it already has focus."""
@@ -540,3 +559,20 @@ class ChatScreen(Screen[None]):
                 else:
                     help_text = f"needs a key: {profile.missing_key_hint()}"
                 yield profile.name, model, help_text
+
+
+class _Answer:
+    """The answer being shown: its exchange, its transcript entry and the escape filters of its two streams."""
+
+    __slots__ = ("content", "exchange", "message", "reasoning")
+
+    def __init__(self, exchange: Exchange, message: StreamingMessage) -> None:
+        self.exchange = exchange
+        self.message = message
+        self.content = EscapeStripper()
+        self.reasoning = EscapeStripper()
+
+
+def _message_data(entry: TranscriptEntry) -> MessageData:
+    return MessageData(entry.role, entry.text, title=entry.title, footer=entry.footer, reasoning=entry.reasoning,
+                       error=entry.error, cancelled=entry.cancelled)

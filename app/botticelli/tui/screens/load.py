@@ -14,11 +14,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from botticelli.load.chart import LATENCIES
 from botticelli.load.store import StoredSweep, list_sweeps
 from botticelli.safety import strip_escapes
+from botticelli.tui.widgets.footer import CoalescingFooter
 from botticelli.tui.widgets.load_chart import LoadChart
 from botticelli.tui.widgets.load_table import LoadTable
 
@@ -50,7 +51,7 @@ class LoadScreen(Screen[None]):
         yield Static("Reading the stored load sweeps…", id="load-status", markup=False)
         yield LoadChart(id="load-chart")
         yield LoadTable(id="load-table")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         self.action_reload()

@@ -9,7 +9,9 @@ push `RaceScreen(config)`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import collections
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, SelectionList, Static
+from textual.widgets import Button, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
@@ -39,14 +41,15 @@ from botticelli.bench.runner import (
     measuring_client,
 )
 from botticelli.bench.summary import TargetSummary
-from botticelli.config import Config, ConfigError, Profile, parse_target
+from botticelli.chat.events import ContentDelta, Figures, ReasoningDelta, TurnEvent
+from botticelli.chat.network import NetworkThread
+from botticelli.config import Config, ConfigError, Profile, has_key, parse_target
 from botticelli.history.races import StoredRace
-from botticelli.providers.types import StreamEvent
 from botticelli.safety import strip_escapes
 from botticelli.sessions import SessionStoreError
 from botticelli.stats import SpeedFigures
 from botticelli.targets import Target
-from botticelli.tui.clients import has_key
+from botticelli.tui.widgets.footer import CoalescingFooter
 from botticelli.tui.widgets.race_column import RaceColumn
 from botticelli.tui.widgets.race_summary import RaceSummary
 
@@ -136,6 +139,8 @@ class RaceScreen(Screen[None]):
         self.last_export: Path | None = None
         self._worker: Worker[None] | None = None
         self._done = 0
+        self._feed: _HookFeed | None = None
+        self._own_network: NetworkThread | None = None
 
     # -- layout --------------------------------------------------------------------------------------------
 
@@ -159,7 +164,7 @@ class RaceScreen(Screen[None]):
             yield Static("Choose 2–4 targets, type a prompt and press Enter (or ctrl+r) to race them.",
                          id="race-placeholder", markup=False)
         yield RaceSummary(id="race-summary")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         self.summary = self.query_one(RaceSummary)
@@ -258,20 +263,66 @@ class RaceScreen(Screen[None]):
 
     @work(exclusive=True, group=RACE_GROUP, exit_on_error=False)
     async def _race(self, plan: BenchPlan) -> None:
+        """Race on the network thread (where chunks are timestamped); its callbacks reach the columns through
+        a queue drained here, so painting never delays a timestamp."""
         await self._mount_columns(plan.targets)
         self.summary.clear()
         self.result = None
         self._done = 0
+        feed = _HookFeed(asyncio.get_running_loop(), self._drain)
+        self._feed = feed
         runner = BenchRunner(
             plan,
             client_factory=self.client_factory,
             meter_factory=self.meter_factory,
-            hooks=RaceHooks(on_start=self._on_start, on_event=self._on_event, on_run=self._on_run),
+            hooks=RaceHooks(on_start=feed.start, on_event=feed.event, on_run=feed.run),
         )
         self.runner = runner
         self.status.update(self._progress(plan))
-        result = await runner.run()
+        loop = asyncio.get_running_loop()
+        stopped = asyncio.Event()
+
+        async def race() -> BenchResult:
+            try:
+                return await runner.run()
+            finally:
+                loop.call_soon_threadsafe(stopped.set)
+
+        try:
+            result = await self._network().wait(race())
+        except asyncio.CancelledError:
+            await stopped.wait()  # the runner has closed its clients and kept what finished
+            raise
+        finally:
+            self._drain()
         self._finished(result)
+
+    def _network(self) -> NetworkThread:
+        """The app's network thread, or one of the screen's own (closed when it unmounts)."""
+        network = getattr(self.app, "network", None)
+        if isinstance(network, NetworkThread):
+            return network
+        if self._own_network is None:
+            self._own_network = NetworkThread("botticelli-race")
+        return self._own_network
+
+    def on_unmount(self) -> None:
+        if self._own_network is not None:
+            self._own_network.close()
+            self._own_network = None
+
+    def _drain(self) -> None:
+        feed = self._feed
+        if feed is None:
+            return
+        for kind, payload in feed.drain():
+            if kind == "start":
+                self._on_start(payload)  # type: ignore[arg-type]
+            elif kind == "event":
+                live, event = payload  # type: ignore[misc]
+                self._on_event(live, event)
+            else:
+                self._on_run(payload)  # type: ignore[arg-type]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is self._worker and event.state == WorkerState.ERROR:
@@ -287,7 +338,7 @@ class RaceScreen(Screen[None]):
     def _on_start(self, live: LiveRun) -> None:
         self.columns[live.index].begin(live, self._plan_runs())
 
-    def _on_event(self, live: LiveRun, event: StreamEvent) -> None:
+    def _on_event(self, live: LiveRun, event: TurnEvent) -> None:
         self.columns[live.index].add(event)
 
     def _on_run(self, result: RunResult) -> None:
@@ -446,3 +497,42 @@ def open_race(app: App, targets: Sequence[Target] | None = None, prompt: str | N
     screen = RaceScreen(config, targets, prompt)
     app.push_screen(screen)
     return screen
+
+
+class _HookFeed:
+    """The race's callbacks, queued on the network thread and drained on the UI's loop (one drain per wake)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, drain: Callable[[], None]) -> None:
+        self._loop = loop
+        self._drain = drain
+        self._items: collections.deque[tuple[str, object]] = collections.deque()
+        self._pending = False
+
+    def _put(self, kind: str, payload: object) -> None:
+        self._items.append((kind, payload))
+        if not self._pending:
+            self._pending = True
+            try:
+                self._loop.call_soon_threadsafe(self._wake)
+            except RuntimeError:  # the UI's loop is closed: the app is exiting
+                pass
+
+    def _wake(self) -> None:
+        self._pending = False
+        self._drain()
+
+    def start(self, live: LiveRun) -> None:
+        self._put("start", live)
+
+    def event(self, live: LiveRun, event: TurnEvent) -> None:
+        if type(event) in (ContentDelta, ReasoningDelta, Figures):  # the column shows these
+            self._put("event", (live, event))
+
+    def run(self, result: RunResult) -> None:
+        self._put("run", result)
+
+    def drain(self) -> list[tuple[str, object]]:
+        items, out = self._items, []
+        while items:
+            out.append(items.popleft())
+        return out

@@ -13,13 +13,14 @@ from textual.content import Content
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from botticelli.chat.recording import BROWSE_LIMIT, BrowseRow, SessionKeeper
 from botticelli.safety import strip_escapes
 from botticelli.tui.screens.confirm import ConfirmScreen
 from botticelli.tui.screens.rename import RenameScreen
-from botticelli.tui.session_keeper import BROWSE_LIMIT, BrowseRow, SessionKeeper
+from botticelli.tui.widgets.footer import CoalescingFooter
 
 SEARCH_FROM = 3
 """Queries this long (or longer) also search the messages' text."""
@@ -134,7 +135,7 @@ class SessionBrowser(ModalScreen[str | None]):
             yield Static(id="sessions-header")
             yield OptionList(id="sessions-list")
             yield Static(Content("Loading…"), id="sessions-status")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         self.filter_input = self.query_one("#sessions-filter", Input)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import events
@@ -13,39 +12,10 @@ from textual.screen import ModalScreen
 from textual.validation import Function, Validator
 from textual.widgets import Button, Input, Label, TextArea
 
+from botticelli.chat.conversation import ChatSettings, parse_max_tokens, parse_temperature
+
 SHORT = 32
 """Below this many rows the dialog is compact."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChatSettings:
-    """What every request of the conversation carries; None means the provider's default."""
-
-    system_prompt: str = ""
-    temperature: float | None = None
-    max_tokens: int | None = None
-
-
-def parse_temperature(text: str) -> float | None:
-    """`""` → None; a number from 0 to 2; ValueError otherwise."""
-    text = text.strip()
-    if not text:
-        return None
-    value = float(text)
-    if not 0 <= value <= 2:
-        raise ValueError("temperature must be between 0 and 2")
-    return value
-
-
-def parse_max_tokens(text: str) -> int | None:
-    """`""` → None; a whole number of at least 1; ValueError otherwise."""
-    text = text.strip()
-    if not text:
-        return None
-    value = int(text)
-    if value < 1:
-        raise ValueError("max tokens must be at least 1")
-    return value
 
 
 def _accepts(parse: object) -> Validator:

@@ -16,10 +16,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from botticelli.history import History, TargetFigures, Window, load, parse_since, summarize
 from botticelli.history.charts import References
+from botticelli.tui.widgets.footer import CoalescingFooter
 from botticelli.tui.widgets.speed_charts import SpeedCharts
 from botticelli.tui.widgets.speed_table import SpeedTable
 
@@ -72,7 +73,7 @@ class SpeedScreen(Screen[None]):
         yield Static("Reading the speed history…", id="speed-status", markup=False)
         yield SpeedTable(id="speed-table")
         yield SpeedCharts(id="speed-charts")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         self.action_reload()

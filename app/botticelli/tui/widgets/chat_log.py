@@ -328,11 +328,21 @@ class ChatLog(ScrollView, can_focus=True):
             self.model.set_width(max(8, view_width - _GUTTER - _RIGHT))
         self._changed()
 
-    def _changed(self) -> None:
-        """Content or geometry changed: render what became visible, then repaint."""
-        if self.is_mounted and self._view_width:
-            self._ensure_visible()
+    def _changed(self, changed_from: int | None = None) -> None:
+        """Content or geometry changed: render what became visible, then repaint. `changed_from`: only the
+        virtual lines from there on changed, so a view above them, not scrolled, is not repainted, and one
+        that shows them repaints only its rows from there down."""
+        if not (self.is_mounted and self._view_width):
+            return
+        top = self.scroll_offset.y
+        self._ensure_visible()
+        if changed_from is None or self.scroll_offset.y != top:
             self.refresh()
+            return
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        start = max(changed_from, top)
+        if start < top + height:
+            self.refresh_lines(start, top + height - start)
 
     def _schedule_ensure(self) -> None:
         if not self._ensure_scheduled:
@@ -401,7 +411,10 @@ class ChatLog(ScrollView, can_focus=True):
     def _sync_size(self) -> None:
         size = Size(self._view_width, self.model.total)
         if self.virtual_size != size:
-            self.virtual_size = size
+            # Not through the reactive: that would repaint every row whenever the transcript grows, also
+            # when the growth is below the view. Scrollbars follow; rows repaint where content changed.
+            self.set_reactive(ChatLog.virtual_size, size)
+            self._scroll_update(size)
 
     # ------------------------------------------------------------------ streaming
 
@@ -422,8 +435,7 @@ class ChatLog(ScrollView, can_focus=True):
                         stream._dirty = False
                         stream._advancing = True
                         try:
-                            await self._advance(stream)
-                            self._changed()
+                            self._changed(await self._advance(stream))
                         finally:
                             stream._advancing = False
                     if stream.done and stream in model.streams:
@@ -439,7 +451,7 @@ class ChatLog(ScrollView, can_focus=True):
             if task is not None:
                 task.cancel()
 
-    async def _advance(self, stream: StreamingMessage) -> None:
+    async def _advance(self, stream: StreamingMessage) -> int | None:
         """Take the buffered text of a stream, render what will be seen (yielding to the event loop after
         each block rendered), then update the message's parts."""
         model = self.model
@@ -450,4 +462,4 @@ class ChatLog(ScrollView, can_focus=True):
                 await asyncio.sleep(0)
                 if (width, theme) != (model.width, model.theme):
                     break
-        model.publish(advance)
+        return model.publish(advance)

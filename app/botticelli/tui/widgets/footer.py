@@ -15,8 +15,11 @@ if TYPE_CHECKING:
 __all__ = ["DROP_FIRST", "CoalescingFooter"]
 
 DROP_FIRST = (
-    "app.change_theme", "change_theme", "app.open_load", "open_load", "app.open_speed", "open_speed", "copy_code",
-    "edit_last", "regenerate", "copy_answer", "new_chat", "settings", "app.quit", "quit",
+    "app.change_theme", "change_theme", "app.open_load", "open_load", "app.open_speed", "open_speed",
+    "copy_code", "edit_last", "regenerate", "copy_answer", "new_chat", "settings",  # chat
+    "export_json", "export_csv", "toggle_runs", "history", "toggle_setup",  # race
+    "reload", "next_source",  # speed
+    "app.quit", "quit",
 )
 """Keys left out, in this order, when the footer is too narrow for all (f1 lists every key; help, stop,
 send and the palette always stay)."""
@@ -53,9 +56,10 @@ class CoalescingFooter(Footer):
     def fit(self, width: int) -> None:
         """Show as many keys as `width` cells hold, leaving out those of `DROP_FIRST` in its order."""
         keys = [key for key in self.query(FooterKey) if not key.has_class("-command-palette")]
-        palette = sum(_width(key) + 1 for key in self.query(FooterKey) if key.has_class("-command-palette"))
+        compact = self.compact
+        palette = sum(_width(key, compact) + 1 for key in self.query(FooterKey) if key.has_class("-command-palette"))
         room = width - palette
-        needed = sum(_width(key) for key in keys)
+        needed = sum(_width(key, compact) for key in keys)
         shown = {id(key): True for key in keys}
         dropped: list[FooterKey] = []
         for action in DROP_FIRST:
@@ -64,17 +68,17 @@ class CoalescingFooter(Footer):
             for key in keys:
                 if key.action == action and shown[id(key)]:
                     shown[id(key)] = False
-                    needed -= _width(key)
+                    needed -= _width(key, compact)
                     dropped.append(key)
         for key in reversed(dropped):  # the last ones left out may fit again in what the others freed
-            if needed + _width(key) <= room:
+            if needed + _width(key, compact) <= room:
                 shown[id(key)] = True
-                needed += _width(key)
+                needed += _width(key, compact)
         for key in keys:
             key.display = shown[id(key)]
 
 
-def _width(key: FooterKey) -> int:
-    """Cells a compact key takes: `^b Models` and its right margin."""
+def _width(key: FooterKey, compact: bool) -> int:
+    """Cells a key takes: `^b Models` and its right margin (compact), or ` ^b Models ` (Textual's default)."""
     described = 1 + cell_len(key.description) if key.description else 0
-    return cell_len(key.key_display) + described + 1
+    return cell_len(key.key_display) + described + (1 if compact else 2)

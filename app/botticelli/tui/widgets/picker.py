@@ -14,10 +14,10 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from botticelli import reachability
-from botticelli.config import Profile
+from botticelli.chat.pool import ModelList
+from botticelli.config import Profile, has_key
 from botticelli.reachability import Reach
 from botticelli.safety import strip_escapes
-from botticelli.tui.clients import ModelList, has_key
 from botticelli.tui.deferred import after_first_frame
 
 ModelLoader = Callable[[Profile], Awaitable[ModelList]]

@@ -1,8 +1,8 @@
 """One target's column in a race: its name, a stats line and its answer streaming in as plain text.
 
-The runner's callbacks only append to a buffer (cheap, in the read loop); a 10 Hz timer on the column repaints
-the text and reads the live `SpeedMeter`. Model text is shown literally: escape sequences are stripped and the
-text goes into `Content` as-is, never through markup.
+The race screen hands the column its turn's events (deltas and live figures, timestamped on the network
+thread); they only append to a buffer, and a 10 Hz timer on the column repaints. Model text is shown
+literally: escape sequences are stripped and the text goes into `Content` as-is, never through markup.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static
 
-from botticelli.bench.report import tps_text
+from botticelli import format as fmt
 from botticelli.bench.runner import LiveRun, RunResult
-from botticelli.providers.types import ContentDelta, ReasoningDelta, StreamEvent
+from botticelli.chat.events import ContentDelta, Figures, ReasoningDelta, TurnEvent
 from botticelli.safety import EscapeStripper, strip_escapes
-from botticelli.stats import SpeedFigures, SpeedMeter
+from botticelli.stats import SpeedFigures
 from botticelli.targets import Target
 
 REFRESH_S = 0.1
@@ -38,18 +38,17 @@ STATE_STYLES: dict[str, str] = {
 
 
 def stats_content(figures: SpeedFigures | None, *, final: bool) -> Content:
-    """`TTFT 0.20s · ~812 tok/s · ~120 tok` live (estimates carry `~`); exact figures and server tok/s at the end."""
+    """`TTFT 200ms · ~812 tok/s · ~120 tok` live (estimates carry `~`); exact figures and server tok/s at the end."""
     if figures is None or figures.ttft_s is None:
         return Content.styled("TTFT — · — tok/s · — tok", "$text-muted")
     approx = "" if figures.tokens_exact else "~"
-    decode = tps_text(figures.decode_tps)
     parts: list[str | tuple[str, str]] = [
-        ("TTFT ", "$text-muted"), f"{figures.ttft_s:.2f}s",
-        (" · ", "$text-muted"), (f"{approx}{decode} tok/s", "bold" if final else ""),
-        (" · ", "$text-muted"), f"{figures.tokens_label()} tok",
+        ("TTFT ", "$text-muted"), fmt.seconds(figures.ttft_s),
+        (" · ", "$text-muted"), (f"{approx}{fmt.tps(figures.decode_tps)}", "bold" if final else ""),
+        (" · ", "$text-muted"), fmt.tokens(figures),
     ]
     if final and figures.server_tps is not None:
-        parts += [(" · server ", "$text-muted"), f"{figures.server_tps:,.0f}"]
+        parts += [(" · server ", "$text-muted"), fmt.tps(figures.server_tps)]
     return Content.assemble(*parts)
 
 
@@ -63,8 +62,9 @@ class RaceColumn(Vertical):
         self.state: State = "ready"
         self.run_label = ""
         self.figures: SpeedFigures | None = None
+        self.cut = False
+        """The last answer stopped at the length limit (max_tokens): it is incomplete."""
         self.winner = False
-        self._meter: SpeedMeter | None = None
         self._answer: list[str] = []
         self._reasoning: list[str] = []
         self._stripper = EscapeStripper()
@@ -92,12 +92,12 @@ class RaceColumn(Vertical):
     # -- what the race screen calls ------------------------------------------------------------------------
 
     def begin(self, live: LiveRun, runs: int) -> None:
-        """A new request for this target: clear the text and follow its meter."""
+        """A new request for this target: clear the text; its events follow (`add`)."""
         self.run_label = f"warm-up {live.run}" if live.warmup else f"run {live.run}/{runs}"
-        self._meter = live.meter
         self._answer, self._reasoning = [], []
         self._stripper, self._reasoning_stripper = EscapeStripper(), EscapeStripper()
         self.figures = None
+        self.cut = False
         self.state = "waiting"
         self.set_class(False, "-failed")
         self._body_widget.set_class(False, "-error")
@@ -106,9 +106,14 @@ class RaceColumn(Vertical):
         self._dirty = True
         self._paint()
 
-    def add(self, event: StreamEvent) -> None:
-        """Buffer a streamed delta; the timer paints it."""
-        if isinstance(event, ContentDelta):
+    def add(self, event: TurnEvent) -> None:
+        """Buffer a streamed delta or the live figures; the timer paints them."""
+        if isinstance(event, Figures):
+            if self.state in ("waiting", "streaming"):
+                self.figures = event.figures
+                self.state = "streaming" if event.figures.ttft_s is not None else "waiting"
+                self._dirty = True
+        elif isinstance(event, ContentDelta):
             safe = self._stripper.feed(event.text)
             if safe:
                 self._answer.append(safe)
@@ -129,10 +134,10 @@ class RaceColumn(Vertical):
 
     def finish(self, result: RunResult) -> None:
         """The request ended: final figures, or the error in place of the answer (read from its first line)."""
-        self._meter = None
         self._answer.append(self._stripper.flush())
         self._reasoning.append(self._reasoning_stripper.flush())
         self.figures = result.stats
+        self.cut = result.finish_reason in ("length", "content_filter")
         if result.ok:
             self.state = "done"
         else:
@@ -159,7 +164,6 @@ class RaceColumn(Vertical):
     def cancel(self) -> None:
         if self.state in ("waiting", "streaming"):
             self.state = "cancelled"
-            self._meter = None
             self._paint()
 
     def mark_winner(self, winner: bool) -> None:
@@ -178,16 +182,12 @@ class RaceColumn(Vertical):
         if self.target.profile.simulated:
             title.append((" (simulated)", ""))
         self.border_title = Content.assemble(*title)
-        state = f"{self.state} · {self.run_label}" if self.run_label else self.state
+        state = f"{self.state} · cut" if self.cut and self.state == "done" else self.state
+        state = f"{state} · {self.run_label}" if self.run_label else state
         self.border_subtitle = Content.styled(state, STATE_STYLES.get(self.state, ""))
 
     def _tick(self) -> None:
-        meter = self._meter
-        if meter is not None and meter.t_sent is not None:
-            self.state = "streaming" if meter.t_first is not None else "waiting"
-            self.figures = meter.live()
-            self._paint()
-        elif self._dirty:
+        if self._dirty:
             self._paint()
 
     def _paint(self) -> None:

@@ -13,7 +13,8 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from botticelli.bench.report import WINNER_MARK, tps_text
+from botticelli import format as fmt
+from botticelli.bench.report import WINNER_MARK
 from botticelli.bench.runner import BenchResult, RunResult
 from botticelli.bench.summary import Spread, TargetSummary, summarize, winner
 from botticelli.history.races import StoredRace
@@ -67,15 +68,15 @@ class RaceBars(Widget):
         value_w = 14
         bar_w = max(4, width - label_w - value_w - 4)
         lines: list[Content] = []
-        for title, key, unit, best in (
-            ("decode tok/s  (longer is faster)", "decode_tps", " tok/s", "best_decode"),
-            ("TTFT  (shorter is faster)", "ttft_s", "s", "best_ttft"),
+        for title, key, best in (
+            ("decode tok/s  (longer is faster)", "decode_tps", "best_decode"),
+            ("TTFT  (shorter is faster)", "ttft_s", "best_ttft"),
         ):
             lines.append(Content.styled(title, "bold $text-muted"))
             top = max((getattr(r, key) or 0.0 for r in self.rows), default=0.0)
             for row in self.rows:
                 value = getattr(row, key)
-                text = "—" if value is None else (tps_text(value) if key == "decode_tps" else f"{value:.2f}") + unit
+                text = fmt.tps(value) if key == "decode_tps" else fmt.seconds(value)
                 is_best = bool(getattr(row, best))
                 style = "$success" if is_best else "$primary"
                 label = row.label if len(row.label) <= label_w else row.label[: label_w - 1] + "…"
@@ -99,9 +100,9 @@ def _spread(value: Spread | None, fmt: str) -> str:
 def _tps_spread(value: Spread | None) -> str:
     if value is None:
         return "—"
-    text = tps_text(value.median)
+    text = fmt.rate(value.median)
     if value.n > 1:
-        text += f" ({tps_text(value.min)}–{tps_text(value.max)})"
+        text += f" ({fmt.rate(value.min)}–{fmt.rate(value.max)})"
     return text
 
 
@@ -129,8 +130,8 @@ def _row(s: TargetSummary, runs: int, best: str | None, slow_decode: str | None,
     cells = [
         _spread(s.figures.get("ttft_s"), ".3f"),
         _tps_spread(s.figures.get("decode_tps")),
-        tps_text(s.median("e2e_tps")),
-        tps_text(s.median("server_tps")),
+        fmt.rate(s.median("e2e_tps")),
+        fmt.rate(s.median("server_tps")),
         "—" if tokens is None else ("" if s.tokens_exact else "~") + f"{tokens.median:.0f}",
         ratios,
     ]

@@ -11,10 +11,10 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from botticelli import format as fmt
 from botticelli.history import TargetFigures
 from botticelli.history.charts import label
 from botticelli.history.report import errors_text
-from botticelli.stats import format_seconds, format_tps
 
 COLUMNS = ("", "target", "n", "ok", "TTFT p50", "p90", "p99", "decode tok/s p50", "p90", "e2e tok/s", "errors")
 CHECK = "✓"
@@ -23,7 +23,7 @@ NAME_MAX = 44
 
 def _tps(values: dict[str, float] | None, key: str, estimated: bool) -> str:
     value = values.get(key) if values else None
-    return "—" if value is None else ("~" if estimated else "") + format_tps(value).removesuffix(" tok/s")
+    return "—" if value is None else ("~" if estimated else "") + fmt.rate(value)
 
 
 def row_cells(f: TargetFigures, picked: bool) -> list[Text]:
@@ -31,8 +31,8 @@ def row_cells(f: TargetFigures, picked: bool) -> list[Text]:
     ttft = f.ttft_s or {}
     approx = f.estimated > 0
     cells = [
-        label(f.target, NAME_MAX), f"{f.count:,}", f"{f.ok:,}", format_seconds(ttft.get("p50")),
-        format_seconds(ttft.get("p90")), format_seconds(ttft.get("p99")), _tps(f.decode_tps, "p50", approx),
+        label(f.target, NAME_MAX), f"{f.count:,}", f"{f.ok:,}", fmt.seconds(ttft.get("p50")),
+        fmt.seconds(ttft.get("p90")), fmt.seconds(ttft.get("p99")), _tps(f.decode_tps, "p50", approx),
         _tps(f.decode_tps, "p90", approx), _tps(f.e2e_tps, "p50", approx), errors_text(f),
     ]
     mark = Text(CHECK if picked else "", style="bold green")

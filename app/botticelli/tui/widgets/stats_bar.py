@@ -1,67 +1,37 @@
 """The always-visible stats bar: target, state and the speed of the current (or last) answer.
 
-The bar owns a 10 Hz timer and reads `SpeedMeter.live()` from the stream it tracks, so the network loop never
-pays for a repaint per token. After an answer it keeps that answer's final figures.
+The chat screen hands it what the turn's events say (`started`, `retrying`, `show_figures`, `finish`); its own
+10 Hz timer only moves the clocks that need no event: the wait so far and a retry's countdown. After an answer
+it keeps that answer's final figures. It always fits one line: the provider's own figures (server tok/s,
+queue, the rate-limit counter closest to running out) are shown as far as the width allows.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+import time
+from typing import Literal
 
 from textual.content import Content
 from textual.widgets import Static
 
+from botticelli import format as fmt
 from botticelli.providers.types import RateLimitInfo
-from botticelli.stats import SpeedFigures, SpeedMeter, format_seconds, format_tps
+from botticelli.stats import SpeedFigures
 
-State = Literal["idle", "waiting", "streaming", "done", "error", "cancelled"]
+State = Literal["idle", "waiting", "retrying", "streaming", "done", "error", "cancelled"]
 REFRESH_S = 0.1
+MIN_TARGET = 16
+"""A long `profile·model` is shortened to no less than this to make room for the rate-limit counter."""
 SEPARATOR = (" │ ", "$text-muted")
 STATE_STYLES: dict[str, str] = {
     "idle": "$text-muted",
     "waiting": "$warning",
+    "retrying": "$warning",
     "streaming": "bold $accent",
     "done": "$success",
     "error": "bold $error",
     "cancelled": "$warning",
 }
-
-
-class TrackedStream(Protocol):
-    """What the bar reads from a stream (a `ChatStream`)."""
-
-    meter: SpeedMeter
-    rate_limit: RateLimitInfo | None
-
-
-def format_reset(seconds: float | None) -> str:
-    """`59s`, `2m59s`, `1h05m`."""
-    if seconds is None:
-        return "—"
-    total = max(0, round(seconds))
-    if total < 60:
-        return f"{total}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
-def rate_limit_text(info: RateLimitInfo | None) -> str | None:
-    """`left 14,399 req/6s · 249,800 tok/7s` (remaining / time to full reset), or None without headers."""
-    if info is None or info.is_empty():
-        return None
-    parts = []
-    for remaining, reset, unit in (
-        (info.remaining_requests, info.reset_requests_s, "req"),
-        (info.remaining_tokens, info.reset_tokens_s, "tok"),
-    ):
-        if remaining is not None:
-            parts.append(f"{remaining:,} {unit}" + (f"/{format_reset(reset)}" if reset is not None else ""))
-    if not parts:
-        return None
-    return "left " + " · ".join(parts)
 
 
 class StatsBar(Static):
@@ -77,7 +47,9 @@ class StatsBar(Static):
         self.rate_limit: RateLimitInfo | None = None
         self.show_rate_limits = True
         """False hides the rate-limit counters (they depend on the wall clock; snapshots turn them off)."""
-        self._stream: TrackedStream | None = None
+        self._started_at: float | None = None
+        self._retry: tuple[float, int, int] | None = None
+        """(when the retry goes out, on the `time.perf_counter` clock; attempt; of) while one is scheduled."""
 
     def on_mount(self) -> None:
         self.set_interval(REFRESH_S, self._tick)
@@ -90,12 +62,27 @@ class StatsBar(Static):
         self.target = label
         self._show()
 
-    def track(self, stream: TrackedStream) -> None:
-        """A request is going out: follow `stream` until `finish`."""
-        self._stream = stream
+    def started(self, at: float | None = None) -> None:
+        """A request went out at `at` (`time.perf_counter`; default now): waiting for its first token."""
+        self._started_at = time.perf_counter() if at is None else at
+        self._retry = None
         self.state = "waiting"
         self.detail = ""
         self.figures = None
+        self._show()
+
+    def retrying(self, wait_s: float, attempt: int, of: int, at: float | None = None) -> None:
+        """No answer yet: attempt `attempt` of `of` goes out `wait_s` after `at`; the bar counts down."""
+        self._retry = ((time.perf_counter() if at is None else at) + wait_s, attempt, of)
+        self.state = "retrying"
+        self._show()
+
+    def show_figures(self, figures: SpeedFigures, rate_limit: RateLimitInfo | None = None) -> None:
+        """The running figures of the answer in flight."""
+        self._retry = None
+        self.figures = figures
+        self.state = "streaming" if figures.ttft_s is not None else "waiting"
+        self._keep_rate_limit(rate_limit)
         self._show()
 
     def finish(
@@ -106,75 +93,77 @@ class StatsBar(Static):
         detail: str = "",
     ) -> None:
         """The answer ended (`done`, `error` or `cancelled`); keep its final figures on show."""
-        stream = self._stream
-        self._stream = None
+        self._started_at = None
+        self._retry = None
         self.state = state
         self.detail = detail
         self.figures = figures
-        if rate_limit is None and stream is not None:
-            rate_limit = stream.rate_limit
-        if rate_limit is not None and not rate_limit.is_empty():
-            self.rate_limit = rate_limit
+        self._keep_rate_limit(rate_limit)
         self._show()
 
     def reset(self) -> None:
         """Back to idle (a new chat); the target stays."""
-        self._stream = None
+        self._started_at = None
+        self._retry = None
         self.state = "idle"
         self.detail = ""
         self.figures = None
         self._show()
 
+    def _keep_rate_limit(self, rate_limit: RateLimitInfo | None) -> None:
+        if rate_limit is not None and not rate_limit.is_empty():
+            self.rate_limit = rate_limit
+
     # -- drawing ---------------------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        stream = self._stream
-        if stream is None:
-            return
-        meter = stream.meter
-        if meter.t_sent is None:
-            return
-        self.state = "streaming" if meter.t_first is not None else "waiting"
-        self.figures = meter.live()
-        if stream.rate_limit is not None and not stream.rate_limit.is_empty():
-            self.rate_limit = stream.rate_limit
-        self._show()
+        if self._retry is not None or (self._started_at is not None and self.state == "waiting"):
+            self._show()
+
+    def status_text(self, now: float | None = None) -> str:
+        """The state word, with the retry countdown or the error kind after it."""
+        if self._retry is not None:
+            due, attempt, of = self._retry
+            remaining = due - (time.perf_counter() if now is None else now)
+            if remaining <= 0:  # the retry went out: waiting for its answer
+                return f"waiting (attempt {attempt} of {of})"
+            return fmt.retrying(remaining, attempt, of)
+        return self.state if not self.detail else f"{self.state} · {self.detail}"
 
     def render_content(self, width: int | None = None) -> Content:
-        """The bar's text; plain pieces only, so model names and server text never become markup.
+        """The bar's text, one line; plain pieces only, so model names and server text never become markup.
 
-        Speed figures come first; the provider's own figures (server tok/s, queue, rate limits) follow on the
-        same line when `width` allows, else on a second line.
+        The speed figures come first; the provider's own follow as far as `width` allows (all of them when
+        `width` is None): the rate-limit counter closest to running out (a long target name is shortened to
+        make room for it), then server tok/s and queue.
         """
-        speed: list[tuple[str, str] | str] = []
-        if self.target:
-            speed.append((self.target, "bold"))
-        state = self.state if not self.detail else f"{self.state} · {self.detail}"
-        speed.append((state, STATE_STYLES.get(self.state, "")))
-        provider: list[tuple[str, str] | str] = []
+        speed: list[tuple[str, str] | str] = [(self.status_text(), STATE_STYLES.get(self.state, ""))]
         figures = self.figures
-        if figures is not None and figures.ttft_s is None:
-            speed.append(f"total {format_seconds(figures.total_s)}")  # nothing arrived (yet): only the wait
-        elif figures is not None:
-            approx = "" if figures.tokens_exact else "~"
-            speed.append(f"TTFT {format_seconds(figures.ttft_s)}")
-            speed.append(f"{approx}{format_tps(figures.decode_tps)}")
-            speed.append(f"{figures.tokens_label()} tok")
-            speed.append(f"total {format_seconds(figures.total_s)}")
+        if figures is None and self._started_at is not None:
+            figures = SpeedFigures(total_s=time.perf_counter() - self._started_at)  # the wait so far
+        if figures is not None:
+            speed.extend(fmt.figures_parts(figures, provider=False))
+            if figures.ttft_s is not None and figures.decode_tps is None:  # keep the column: `—` until timed
+                speed.insert(2, fmt.NONE)
+        limits = fmt.scarcest_limit(self.rate_limit) if self.show_rate_limits else None
+        extras: list[tuple[str, str] | str] = []
+        if figures is not None and figures.ttft_s is not None:
             if figures.server_tps is not None:
-                provider.append(f"server {format_tps(figures.server_tps)}")
+                extras.append(f"server {fmt.tps(figures.server_tps)}")
             if figures.queue_s is not None:
-                provider.append(f"queue {format_seconds(figures.queue_s)}")
-        limits = rate_limit_text(self.rate_limit) if self.show_rate_limits else None
+                extras.append(f"queue {fmt.seconds(figures.queue_s)}")
+        target = self.target
         if limits:
-            provider.append((limits, "$text-muted"))
-        line = _join(speed)
-        if not provider:
-            return line
-        rest = _join(provider)
-        if width is None or line.cell_length + len(SEPARATOR[0]) + rest.cell_length <= width:
-            return Content.assemble(line, SEPARATOR, rest)
-        return Content.assemble(line, "\n", rest)
+            if width is not None and self.target:
+                spare = width - _join(_with_target(target, [*speed, limits])).cell_length
+                if spare < 0 and len(target) + spare >= MIN_TARGET:
+                    target = target[: len(target) + spare - 1] + "…"
+            extras.insert(0, (limits, "$text-muted"))
+        pieces = _with_target(target, speed)
+        for piece in extras:
+            if width is None or _join([*pieces, piece]).cell_length <= width:
+                pieces.append(piece)
+        return _join(pieces)
 
     def _show(self) -> None:
         width = self.content_region.width if self.is_mounted and self.size.width else None
@@ -182,6 +171,10 @@ class StatsBar(Static):
 
     def on_resize(self) -> None:
         self._show()
+
+
+def _with_target(target: str, pieces: list[tuple[str, str] | str]) -> list[tuple[str, str] | str]:
+    return [(target, "bold"), *pieces] if target else list(pieces)
 
 
 def _join(pieces: list[tuple[str, str] | str]) -> Content:

@@ -1,6 +1,7 @@
 """One client per profile for the app's lifetime, and the per-run cache of each profile's chat models.
 
-No Textual here: the TUI's screens and widgets call these from workers.
+The clients live on the loop they are used from: in the TUI, the network thread's (`chat.network`); the
+catalogue fetches there too when given the thread, and can be awaited from the UI's loop.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botticelli.config import Profile, has_key
-from botticelli.stats import SpeedFigures, SpeedMeter
 from botticelli.targets import open_client
 
 if TYPE_CHECKING:
+    from botticelli.chat.network import NetworkThread
     from botticelli.providers.client import OpenAICompatibleClient
 
-log = logging.getLogger("botticelli.tui")
+log = logging.getLogger("botticelli.chat")
 
 ClientFactory = Callable[[Profile], "OpenAICompatibleClient"]
 
@@ -60,8 +61,10 @@ class ModelList:
 class ModelCatalog:
     """Fetches `/models` once per profile per run; concurrent callers share the one request."""
 
-    def __init__(self, pool: ClientPool) -> None:
+    def __init__(self, pool: ClientPool, network: NetworkThread | None = None) -> None:
+        """`network`: where the pool's clients live (the fetch runs there); None: the caller's loop."""
         self._pool = pool
+        self._network = network
         self._lists: dict[str, ModelList] = {}
         self._pending: dict[str, asyncio.Task[ModelList]] = {}
 
@@ -81,7 +84,8 @@ class ModelCatalog:
             return result
         task = self._pending.get(profile.name)
         if task is None:
-            task = asyncio.ensure_future(self._fetch(profile))
+            fetch = self._fetch(profile)
+            task = asyncio.ensure_future(self._network.wait(fetch) if self._network is not None else fetch)
             self._pending[profile.name] = task
         try:
             result = await asyncio.shield(task)
@@ -107,39 +111,3 @@ class ModelCatalog:
         if not ids:
             return self.fallback(profile, "offline list: /models listed no chat model")
         return ModelList(ids, live=True)
-
-
-class SteppedMeter(SpeedMeter):
-    """A meter whose clock moves by fixed steps per event instead of with the wall clock.
-
-    Used by the app's `deterministic` mode (snapshot tests, README screenshots): every run of the same prompt
-    shows the same TTFT, tok/s and elapsed time. Server-reported timings are kept (the simulator's are exact).
-    """
-
-    def __init__(self, ttft_s: float = 0.2, token_s: float = 1 / 800) -> None:
-        self._now = 0.0
-        self._ttft_s = ttft_s
-        self._token_s = token_s
-        super().__init__(clock=self._read)
-
-    def _read(self) -> float:
-        return self._now
-
-    def request_sent(self) -> None:
-        self._now = 0.0
-        super().request_sent()
-
-    def on_text(self, text: str) -> None:
-        if text:
-            self._now += self._ttft_s if self.t_first is None else self.step(text)
-        super().on_text(text)
-
-    def step(self, text: str) -> float:
-        """How far the clock moves for one delta after the first: one step per estimated token."""
-        return self._token_s * max(1, round(len(text) / 4))
-
-    def finish(self) -> SpeedFigures:
-        self._now += self.finish_step_s
-        return super().finish()
-
-    finish_step_s = 0.001

@@ -1,4 +1,4 @@
-"""Every chat is a session: `SessionKeeper` saves the conversation as it happens and loads saved ones.
+"""Every chat is a session: `SessionKeeper` records the conversation as it happens and loads saved ones.
 
 The store is opened lazily, on the first prompt or the first look at the saved sessions, never before the first
 frame. Every store call runs on one background thread in the order it was asked for, so SQLite never blocks the
@@ -6,10 +6,10 @@ event loop and the writes of one turn never overtake each other. A store failure
 is reported once, as a notification, and never stops the chat: the conversation on screen stays whole.
 
 The stored session mirrors what the screen shows:
-- a prompt is stored when it is sent, with an empty answer that is checkpointed while it streams (the screen
-  reports progress at most every `CHECKPOINT_S`) and finished when it ends, is stopped (`cancelled`, with the
-  partial text) or fails (`error`, with the partial text and the error object);
-- regenerate and edit-and-resend take the last exchange off the screen, so its prompt and answer are deleted
+- a prompt is stored when it is sent, with an empty answer that the turn runner checkpoints while it streams
+  (`recording_for(exchange)`, at most every `turn.CHECKPOINT_S`) and finishes when it ends, is stopped
+  (`cancelled`, with the partial text) or fails (`error`, with the partial text and the error object);
+- regenerate and a sent edit take the last exchange off the screen, so its prompt and answer are deleted
   from the session too; the new answer, or the edited prompt, is stored as a new exchange (a session left
   empty by an edit is deleted, and the edited prompt starts and names a new one);
 - a new chat starts a new session on its first prompt (no empty sessions are created);
@@ -26,18 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from botticelli.chat.conversation import ChatSettings, Exchange
+from botticelli.format import error_text, summary_line
 from botticelli.providers.errors import ERROR_KINDS, ProviderError, error_from_dict
 from botticelli.safety import strip_escapes
-from botticelli.tui.messages import Exchange
-from botticelli.tui.screens.chat import answer_footer, error_text
-from botticelli.tui.screens.settings import ChatSettings
-from botticelli.tui.widgets.chat_log import MessageData
+from botticelli.stats import SpeedFigures
 
 if TYPE_CHECKING:
     from botticelli.sessions import Message, SearchHit, Session, SessionStore, SessionStoreError
     from botticelli.sessions.recorder import TurnRecorder
 
-log = logging.getLogger("botticelli.tui")
+log = logging.getLogger("botticelli.chat")
 T = TypeVar("T")
 
 BROWSE_LIMIT = 500
@@ -46,13 +45,26 @@ SEARCH_LIMIT = 200
 """Message matches looked at for one search."""
 
 
+@dataclass(frozen=True, slots=True)
+class TranscriptEntry:
+    """One message of a loaded transcript as it is shown (plain text, escapes stripped)."""
+
+    role: str
+    text: str
+    title: str | None = None
+    footer: str | None = None
+    reasoning: str | None = None
+    error: str | None = None
+    cancelled: bool = False
+
+
 @dataclass(slots=True)
 class LoadedSession:
     """A saved session made ready for the chat screen."""
 
     session: Session
     exchanges: list[Exchange]
-    messages: list[MessageData]
+    messages: list[TranscriptEntry]
     settings: ChatSettings
     message_ids: list[list[int]] = field(default_factory=list)
     """The stored ids of each exchange (prompt, answer), parallel to `exchanges`."""
@@ -92,6 +104,27 @@ class _Turn:
     @property
     def message_ids(self) -> list[int]:
         return self.recorder.message_ids if self.recorder is not None else self.stored_ids
+
+
+class ExchangeRecording:
+    """The `TurnRecording` of one exchange: what the turn runner reports goes to the store's thread."""
+
+    def __init__(self, keeper: SessionKeeper, exchange: Exchange) -> None:
+        self._keeper = keeper
+        self._exchange = exchange
+
+    def checkpoint(self, text: str, reasoning: str) -> None:
+        self._keeper.progress(self._exchange, text, reasoning)
+
+    def finish(
+        self,
+        text: str,
+        reasoning: str,
+        finish_reason: str,
+        figures: SpeedFigures | None,
+        error: dict[str, Any] | None,
+    ) -> None:
+        self._keeper.ended(self._exchange, text, reasoning, finish_reason, figures, error)
 
 
 class SessionKeeper:
@@ -144,23 +177,33 @@ class SessionKeeper:
         self._submit(self._store_prompt, turn, settings)
 
     def progress(self, exchange: Exchange, text: str, reasoning: str) -> None:
-        """Checkpoint a streaming answer (the screen reports at most every few seconds)."""
+        """Checkpoint a streaming answer (the runner reports at most every few seconds); safe from any thread."""
         turn = self._turns.get(id(exchange))
         if turn is None or turn.finished:
             return
         turn.latest = (text, reasoning)
         self._submit(self._checkpoint, turn, text, reasoning)
 
-    def finished(self, exchange: Exchange) -> None:
-        """Store how the answer ended: complete, cancelled or failed, with its figures."""
+    def recording_for(self, exchange: Exchange) -> ExchangeRecording:
+        """Where the turn runner records `exchange`'s answer (after `prompt_sent`)."""
+        return ExchangeRecording(self, exchange)
+
+    def ended(
+        self,
+        exchange: Exchange,
+        text: str,
+        reasoning: str,
+        finish_reason: str,
+        figures: SpeedFigures | None,
+        error: dict[str, Any] | None,
+    ) -> None:
+        """Store how the answer ended (complete, cancelled or failed) with its figures; safe from any thread."""
         turn = self._turns.get(id(exchange))
         if turn is None or turn.finished:
             return
         turn.finished = True
-        finish_reason, error = outcome(exchange)
-        self._submit(
-            self._finish, turn, exchange.answer, exchange.reasoning, finish_reason, exchange.figures, error
-        )
+        self._submit(self._finish, turn, strip_escapes(text), strip_escapes(reasoning), finish_reason, figures,
+                     error)
 
     def dropped(self, exchange: Exchange) -> None:
         """Delete an exchange the screen no longer shows (regenerated or edited)."""
@@ -300,7 +343,7 @@ class SessionKeeper:
             store.set_system_prompt(ref.id, settings.system_prompt or None)
             store.set_params(ref.id, params_of(settings))
             ref.settings = settings
-        # The screen gates checkpoints (every CHECKPOINT_S); a second gate here would skip every other one.
+        # The runner gates checkpoints (every CHECKPOINT_S); a second gate here would skip every other one.
         turn.recorder = TurnRecorder(store, ref.id, interval_s=0.0)
         turn.recorder.prompt(exchange.prompt, exchange.profile, exchange.model)
 
@@ -361,8 +404,8 @@ class SessionKeeper:
 
 
 def params_of(settings: ChatSettings) -> dict[str, Any]:
-    """The stored parameters of `settings` (None values are left out)."""
-    return {"temperature": settings.temperature, "max_tokens": settings.max_tokens}
+    """The stored parameters of `settings`."""
+    return settings.params()
 
 
 def settings_of(session: Session) -> ChatSettings:
@@ -378,7 +421,7 @@ def settings_of(session: Session) -> ChatSettings:
 
 
 def outcome(exchange: Exchange) -> tuple[str, dict[str, Any] | None]:
-    """How an answer ended, for the store: (finish_reason, the docs/ARCHITECTURE.md error object or None)."""
+    """How an answer ended, for the store: (finish_reason, the error object of docs/ARCHITECTURE.md or None)."""
     if exchange.error is not None:
         return "error", exchange.error.to_dict()
     if exchange.error_text:
@@ -393,11 +436,10 @@ def outcome(exchange: Exchange) -> tuple[str, dict[str, Any] | None]:
 def conversation(session: Session, stored: list[Message]) -> LoadedSession:
     """The exchanges and transcript of a stored session: each prompt paired with the answer after it."""
     from botticelli.sessions.models import parse_timestamp
-    from botticelli.stats import SpeedFigures
 
     exchanges: list[Exchange] = []
     ids: list[list[int]] = []
-    shown: list[MessageData] = []
+    shown: list[TranscriptEntry] = []
     prompt: Message | None = None
     for message in stored:
         if message.role == "user":
@@ -405,10 +447,10 @@ def conversation(session: Session, stored: list[Message]) -> LoadedSession:
                 exchanges.append(Exchange(prompt.content, session.profile or "", session.model or ""))
                 ids.append([prompt.id])
             prompt = message
-            shown.append(MessageData("user", strip_escapes(message.content)))
+            shown.append(TranscriptEntry("user", strip_escapes(message.content)))
             continue
         if message.role != "assistant":
-            shown.append(MessageData(message.role, strip_escapes(message.content)))
+            shown.append(TranscriptEntry(message.role, strip_escapes(message.content)))
             continue
         exchange = Exchange(
             prompt.content if prompt is not None else "",
@@ -433,7 +475,7 @@ def conversation(session: Session, stored: list[Message]) -> LoadedSession:
         elif message.interrupted:
             footer = f"{footer or 'answer'} · interrupted (the app stopped before it finished)"
         shown.append(
-            MessageData(
+            TranscriptEntry(
                 "assistant",
                 exchange.answer,
                 title=exchange.label if exchange.profile else None,
@@ -464,3 +506,9 @@ def _restore_error(exchange: Exchange, data: dict[str, Any]) -> str:
     else:
         exchange.error_text = strip_escapes(str(data.get("message") or kind))
     return exchange.error_text
+
+
+def answer_footer(exchange: Exchange) -> str:
+    """`demo·demo-fast · TTFT 210ms · 840 tok/s · 128 tok · server 1,010 tok/s · …`, and a cut answer says so."""
+    summary = summary_line(exchange.figures, exchange.finish_reason)
+    return f"{exchange.label} · {summary}" if summary else exchange.label
