@@ -99,8 +99,11 @@ def test_the_cost_is_stored_with_the_answers_figures(capsys: pytest.CaptureFixtu
     assert code == 0
     shown = json.loads(out)
     answer = next(m for m in shown["messages"] if m["role"] == "assistant")
-    assert answer["stats"]["cost"] == asked["cost"]
-    assert answer["stats"]["cost"]["price"]["input_per_m"] == 0.15
+    assert answer["stats"]["cost_usd"] == asked["cost"]["usd"] and answer["stats"]["cost_estimated"] is False
+    assert asked["cost"]["price"]["input_per_m"] == 0.15
+    code, out, _ = run_cli(capsys, "speed", "--json", "-t", "demo:openai/gpt-oss-120b")
+    assert code == 0  # speed history sums the stored costs
+    assert json.loads(out)["targets"][0]["cost_usd"] == pytest.approx(asked["cost"]["usd"])
     assert answer["stats"]["completion_tokens"] == asked["stats"]["completion_tokens"]  # figures unchanged
 
 
@@ -145,3 +148,34 @@ def test_bench_json_costs_per_run_and_per_target(capsys: pytest.CaptureFixture[s
         assert min(r["cost"]["usd"] for r in runs) <= cost["per_run_usd"] <= max(r["cost"]["usd"] for r in runs)
         tokens = runs[0]["stats"]["completion_tokens"]
         assert runs[0]["cost"]["usd"] > tokens * price[1] / 1e6  # the prompt's tokens are paid for too
+
+
+def test_a_stored_race_keeps_each_runs_cost(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "bench", "--json", "--runs", "2", "--warmup", "0", "--prompt",
+                             "[[tokens:8]] hi", "-t", "demo:openai/gpt-oss-20b", "-t", "demo:demo-fast")
+    assert code == 0, err
+    race = json.loads(out)
+    code, out, _ = run_cli(capsys, "speed", "--json", "--source", "race")
+    assert code == 0
+    stored = {t["target"]: t for t in json.loads(out)["targets"]}
+    priced = sum(r["cost"]["usd"] for r in race["runs"] if r["target"] == "demo:openai/gpt-oss-20b")
+    assert stored["demo:openai/gpt-oss-20b"]["cost_usd"] == pytest.approx(priced)
+    assert "cost_usd" not in stored["demo:demo-fast"]
+
+
+def test_sessions_show_gives_each_answers_cost_and_the_total(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "ask", "--json", "--session", "new", "-m", "openai/gpt-oss-20b", "hi [[tokens:9]]")
+    first = json.loads(out)
+    session = first["session_id"]
+    code, out, _ = run_cli(capsys, "ask", "--json", "--session", session, "again [[tokens:30]]")
+    second = json.loads(out)
+    code, out, _ = run_cli(capsys, "ask", "--json", "--session", session, "-m", "demo-fast", "no price [[tokens:5]]")
+    assert code == 0 and json.loads(out)["cost"] is None
+    code, out, _ = run_cli(capsys, "sessions", "show", session)
+    assert code == 0
+    from botticelli.catalog import Cost
+
+    for answer in (first, second):
+        assert f" · {Cost(answer['cost']['usd']).label()} · " in out
+    total = Cost(first["cost"]["usd"] + second["cost"]["usd"]).label()
+    assert out.rstrip().endswith(f"total cost {total} (the answers with a known price)")

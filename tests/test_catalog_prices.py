@@ -189,14 +189,49 @@ def test_small_costs_keep_four_significant_digits() -> None:
 def test_stored_costs_are_validated_and_summed() -> None:
     from botticelli.catalog import stored_cost, total_cost
 
-    good = {"completion_tokens": 5, "cost": {"usd": 0.002, "estimated": False}}
-    rough = {"cost": {"usd": 0.001, "estimated": True}}
+    good = {"completion_tokens": 5, "cost_usd": 0.002, "cost_estimated": False}
+    rough = {"cost_usd": 0.001, "cost_estimated": True}
     assert stored_cost(good) == Cost(0.002, False)
-    for bad in ({"cost": {"usd": "1"}}, {"cost": {"usd": -1}}, {"cost": {"usd": float("nan")}}, {"cost": 3},
-                {"cost": {"usd": True}}, {"cost": {"usd": 1e12}}, None, [], {}):
+    for bad in ({"cost_usd": "1"}, {"cost_usd": -1}, {"cost_usd": float("nan")}, {"cost_usd": [3]},
+                {"cost_usd": True}, {"cost_usd": 1e12}, None, [], {}):
         assert stored_cost(bad) is None
-    assert stored_cost({"cost": {"usd": 1}}) == Cost(1.0, True)  # not said to be exact: estimated
-    total = total_cost([good, rough, None, {"cost": {"usd": "x"}}])
+    assert stored_cost({"cost_usd": 1}) == Cost(1.0, True)  # not said to be exact: estimated
+    total = total_cost([good, rough, None, {"cost_usd": "x"}])
     assert total is not None and total.usd == pytest.approx(0.003) and total.estimated
     assert total_cost([good, good]) == Cost(0.004, False)
     assert total_cost([None, {}]) is None
+
+
+def test_config_show_json_lists_the_configured_prices(capsys: pytest.CaptureFixture[str]) -> None:
+    from botticelli.cli import main
+
+    write_config('[profiles.groq.prices."llama-3.1-8b-instant"]\ninput = 0.05\noutput = 0.08\n')
+    assert main(["config", "show", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    profiles = {p["name"]: p for p in shown}
+    assert profiles["groq"]["prices"] == {"llama-3.1-8b-instant": {"input": 0.05, "output": 0.08}}
+    assert profiles["demo"]["prices"] == {}
+
+
+def test_a_profile_with_prices_crosses_to_a_load_worker() -> None:
+    import pickle
+
+    from botticelli.load.workers import portable
+
+    write_config('[profiles.groq.prices."openai/gpt-oss-20b"]\ninput = 0.1\noutput = 0.2\n')
+    groq = load_config(env={}).profile("groq")
+    copy = pickle.loads(pickle.dumps(portable(groq)))
+    assert price_for(copy, "openai/gpt-oss-20b") == PriceQuote(Price(0.1, 0.2), "config")
+
+
+def test_hf_router_policy_suffixes_price_as_the_router_picks() -> None:
+    hf = load_config(env={}).profile("huggingface")
+    model = ModelInfo("m", price=Price(2, 3), providers=(
+        ProviderOffer("fast", "live", price=Price(2, 3), throughput_tps=90.0),
+        ProviderOffer("cheap", "live", price=Price(5, 1), throughput_tps=10.0),
+        ProviderOffer("down", "error", price=Price(0, 0)),
+    ))
+    assert price_for(hf, "m:fastest", [model]) == PriceQuote(Price(2, 3), "catalogue")
+    assert price_for(hf, "m:cheapest", [model]) == PriceQuote(Price(5, 1), "catalogue")  # by output price
+    assert price_for(hf, "m:down", [model]) is None
+    assert price_for(hf, "m:nobody", [model]) is None

@@ -404,3 +404,18 @@ def test_parse_target_splits_at_the_first_colon() -> None:
     for bad in ("groq", ":model", "groq:"):
         with pytest.raises(ConfigError, match="expected PROFILE:MODEL"):
             parse_target(bad)
+
+
+def test_a_profile_survives_pickling_with_its_read_only_tables() -> None:
+    """The load workers send profiles to other processes: headers and prices (read-only mappings) must travel."""
+    import pickle
+
+    write_config(
+        '[profiles.mine]\nbase_url = "https://api.example.com/v1"\nheaders = { "X-Title" = "b" }\n'
+        '[profiles.mine.prices]\n"m" = { input = 0.05, output = 0.08 }\n'
+    )
+    profile = load_config(env={}).profiles["mine"]
+    again = pickle.loads(pickle.dumps(profile))
+    assert again == profile and dict(again.headers) == {"X-Title": "b"} and dict(again.prices) == dict(profile.prices)
+    with pytest.raises(TypeError):
+        again.headers["X-Title"] = "changed"  # type: ignore[index]

@@ -180,13 +180,17 @@ def test_cli_json_csv_and_by_day(store: SessionStore, capsys: pytest.CaptureFixt
 
 def test_cli_shows_cost_only_when_stored(capsys: pytest.CaptureFixture[str]) -> None:
     with SessionStore.open() as db:
-        seed_answers(db, [Answer(GROQ, "2026-12-04T08:00:00Z", extra={"cost_usd": 0.0012}),
-                          Answer(GROQ, "2026-12-04T08:01:00Z", extra={"cost_usd": 0.0030})])
+        seed_answers(db, [Answer(GROQ, "2026-12-04T08:00:00Z", extra={"cost_usd": 0.0012, "cost_estimated": False}),
+                          Answer(GROQ, "2026-12-04T08:01:00Z", extra={"cost_usd": 0.0030, "cost_estimated": False}),
+                          Answer(HF, "2026-12-04T08:02:00Z", extra={"cost_usd": 0.5, "cost_estimated": True}),
+                          Answer(HF, "2026-12-04T08:03:00Z", extra={"cost_usd": "free"})])
     assert cli("--since", "all") == 0
-    header, row = capsys.readouterr().out.splitlines()[1:3]
-    assert header.endswith("COST $") and row.endswith("0.0042")
+    header, groq, hf = capsys.readouterr().out.splitlines()[1:4]
+    assert header.endswith("COST $") and groq.endswith(" 0.0042") and hf.endswith(" ~0.5000")
     assert cli("--since", "all", "--json") == 0
-    assert json.loads(capsys.readouterr().out)["targets"][0]["cost_usd"] == pytest.approx(0.0042)
+    groq_item, hf_item = json.loads(capsys.readouterr().out)["targets"]
+    assert groq_item["cost_usd"] == pytest.approx(0.0042) and groq_item["cost_estimated"] is False
+    assert hf_item["cost_usd"] == pytest.approx(0.5) and hf_item["cost_estimated"] is True
 
 
 def test_cli_plot_draws_three_charts(store: SessionStore, capsys: pytest.CaptureFixture[str]) -> None:

@@ -116,7 +116,7 @@ def figures_parts(figures: SpeedFigures, *, provider: bool = True, total: bool =
 def short_line(figures: SpeedFigures) -> str:
     """`TTFT 210ms · 840 tok/s · 256 tok`: the figures of one race run (estimates carry `~`)."""
     approx = "" if figures.tokens_exact else "~"
-    return f"TTFT {seconds(figures.ttft_s)} · {approx}{tps(figures.decode_tps)} · {tokens(figures)}"
+    return f"TTFT {seconds(figures.ttft_s)} · {approx}{rate(figures.decode_tps)} tok/s · {tokens(figures)}"
 
 
 def summary_line(figures: SpeedFigures | None, finish_reason: str | None = None) -> str:

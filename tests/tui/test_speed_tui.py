@@ -160,15 +160,17 @@ def test_speed_screen_snapshot_at_80x24(snap_compare) -> None:
                         run_before=run_before)
 
 
-async def test_closing_while_reading_is_harmless() -> None:
+async def test_a_read_finishing_after_the_screen_closed_is_dropped() -> None:
     seed_two_targets()
     app = SpeedHost(SpeedScreen(now=NOW))
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         assert isinstance(screen, SpeedScreen)
         await wait_until(pilot, lambda: loaded(screen), "the history")
-        screen.action_reload()
+        history, figures = screen.history, screen.figures
         screen.dismiss(None)
-        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: not screen.is_attached, "the screen closed")
+        screen._show(history, figures)  # what a worker thread finishing late calls
+        screen._failed("error: the store went away")
         await pilot.pause()
-        assert not screen.is_attached and app.return_code is None
+        assert app.return_code is None and not app.screen.query("Toast")

@@ -31,6 +31,10 @@ class Cost:
     def to_dict(self) -> dict[str, object]:
         return {"usd": self.usd, "estimated": self.estimated}
 
+    def stats_fields(self) -> dict[str, object]:
+        """The keys stored beside an answer's figures (`stats`): `cost_usd`, `cost_estimated`."""
+        return {"cost_usd": self.usd, "cost_estimated": self.estimated}
+
 
 def estimate_prompt_tokens(chars: int) -> int:
     """Prompt tokens from characters when the server reported none (the stats' 4 characters per token)."""
@@ -59,15 +63,12 @@ MAX_STORED_USD = 1_000_000.0
 
 
 def stored_cost(stats: Any) -> Cost | None:
-    """The cost kept in an answer's stored `stats` (`{"cost": {"usd", "estimated", ...}}`), validated: an
-    imported session is untrusted, so a malformed cost is no cost."""
-    cost = stats.get("cost") if isinstance(stats, Mapping) else None
-    if not isinstance(cost, Mapping):
-        return None
-    usd = cost.get("usd")
+    """The cost kept in an answer's stored `stats` (`cost_usd`, `cost_estimated`), validated: an imported
+    session is untrusted, so a malformed cost is no cost, and one not said to be exact is estimated."""
+    usd = stats.get("cost_usd") if isinstance(stats, Mapping) else None
     if type(usd) not in (int, float) or not 0 <= usd <= MAX_STORED_USD:
         return None
-    return Cost(float(usd), cost.get("estimated") is not False)
+    return Cost(float(usd), stats.get("cost_estimated") is not False)
 
 
 def total_cost(stats: Iterable[Any]) -> Cost | None:

@@ -37,16 +37,26 @@ class PriceQuote:
         return {**self.price.to_dict(), "source": self.source}
 
 
+def _offer_price(model: ModelInfo, suffix: str) -> Price | None:
+    """The price behind an HF-router suffix: `:fastest` (the router's default), `:cheapest` (the lowest
+    output price, as the router picks), or `:provider` (a pin)."""
+    if suffix == "fastest":
+        return model.price
+    live = [o for o in model.providers if o.live and o.price is not None]
+    if suffix == "cheapest":
+        return min((o.price for o in live if o.price), key=lambda p: p.output_per_m, default=None)
+    return next((o.price for o in live if o.provider == suffix), None)
+
+
 def _catalogue_price(model_id: str, models: Iterable[ModelInfo]) -> Price | None:
-    """The catalogue's price; `model:provider` (an HF-router pin) takes that provider's."""
-    base, _, pinned = model_id.partition(":")
+    """The catalogue's price; `model:provider`, `:fastest` or `:cheapest` (HF-router suffixes) as the router
+    would serve it."""
+    base, _, suffix = model_id.partition(":")
     for model in models:
         if model.id == model_id and model.price is not None:
             return model.price
-        if pinned and model.id == base:
-            offer = next((o for o in model.providers if o.provider == pinned and o.live), None)
-            if offer is not None and offer.price is not None:
-                return offer.price
+        if suffix and model.id == base:
+            return _offer_price(model, suffix)
     return None
 
 

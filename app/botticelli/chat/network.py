@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
@@ -21,6 +22,8 @@ from botticelli.chat.turn import Turn
 
 log = logging.getLogger("botticelli.chat")
 T = TypeVar("T")
+SWITCH_INTERVAL_S = 0.001
+"""The interpreter's thread switch interval while a network thread runs."""
 
 
 class TurnFeed:
@@ -80,6 +83,9 @@ class NetworkThread:
         """The thread's loop (the thread starts on first use)."""
         with self._lock:
             if self._loop is None:
+                # Python hands the GIL over every switch interval (5 ms by default): while the UI renders, a
+                # chunk could wait that long for its timestamp. 1 ms keeps the wait well under the figures' 1 %.
+                sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()
 

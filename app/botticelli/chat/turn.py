@@ -18,9 +18,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from botticelli.chat import events as ev
-from botticelli.config import ConfigError
+from botticelli.errors import BotticelliError
 from botticelli.providers.client import ChatStream, OpenAICompatibleClient
-from botticelli.providers.errors import ProviderError
 from botticelli.providers.types import ChatRequest, RateLimitInfo
 from botticelli.providers.types import ContentDelta as WireContent
 from botticelli.providers.types import ReasoningDelta as WireReasoning
@@ -53,21 +52,27 @@ class TurnRecording(Protocol):
 
 
 def turn_error(exc: BaseException, label: str) -> ev.TurnError:
-    """The typed error of a failed turn (`label` names the profile in the one-line form)."""
+    """The typed error of a failed turn: a `BotticelliError` as it is, anything else as a bug (kind `internal`)
+    of the turn for `label` (the profile)."""
     from botticelli.format import error_text
-    from botticelli.safety import strip_escapes
 
-    if isinstance(exc, ProviderError):
-        return ev.TurnError(exc.kind, error_text(exc), exc.one_line(), exc.exit_code, exc, exc.to_dict())
-    if isinstance(exc, ConfigError):
-        message = strip_escapes(str(exc))
-        data = {"kind": "config", "status": None, "code": None, "message": message, "retry_after_s": None}
-        return ev.TurnError("config", strip_escapes(exc.one_line()), exc.one_line(), exc.exit_code, exc, data)
-    message = f"{type(exc).__name__}: {exc}"
-    hint = "this is a bug; please report it"
-    data = {"kind": "internal", "status": None, "code": None, "message": message, "retry_after_s": None}
-    shown = strip_escapes(f"internal error: {message}\nplease report this; the app keeps running")
-    return ev.TurnError("internal", shown, strip_escapes(f"error: {label}: {message} ({hint})"), 1, exc, data)
+    if not isinstance(exc, BotticelliError):
+        exc = _InternalError(f"{type(exc).__name__}: {exc}", label)
+    return ev.TurnError(exc.kind, error_text(exc), exc.one_line(), exc.exit_code, exc, exc.to_dict())
+
+
+class _InternalError(BotticelliError):
+    """A bug met while running a turn (the app keeps running)."""
+
+    default_hint = "this is a bug; please report it"
+
+    def __init__(self, message: str, label: str) -> None:
+        super().__init__(message)
+        self.label = label
+
+    @property
+    def source(self) -> str:
+        return self.label
 
 
 class Turn:
@@ -171,7 +176,7 @@ class Turn:
         except _CallerError:
             raise
         except Exception as exc:  # the provider's, the config's, or a bug: the caller gets `Failed`, not a raise
-            if not isinstance(exc, ProviderError | ConfigError):
+            if not isinstance(exc, BotticelliError):
                 log.exception("a turn failed")
             error = turn_error(exc, self.profile)
             rate_limit = self.rate_limit or getattr(exc, "rate_limit", None)

@@ -305,7 +305,7 @@ class _SessionTurn:
         self.store, self.session, self.target, self.history, self.switched = store, session, target, history, switched
         self.recorder = TurnRecorder(store, session.id, interval_s=0.0)  # the turn runner paces checkpoints
         self.costing: Callable[[Any], dict[str, Any] | None] | None = None
-        """The answer's cost from its figures: stored beside them (`stats.cost`) when the price is known."""
+        """The answer's cost from its figures: stored beside them (`stats.cost_usd`) when the price is known."""
 
     @property
     def session_id(self) -> str:
@@ -351,5 +351,5 @@ class _SessionTurn:
 
     def finish(self, text: str, reasoning: str, finish_reason: str, figures: Any, error: Any) -> None:
         cost = self.costing(figures) if self.costing is not None and figures is not None else None
-        stats = {**figures.to_dict(), "cost": cost} if cost else figures
+        stats = {**figures.to_dict(), "cost_usd": cost["usd"], "cost_estimated": cost["estimated"]} if cost else figures
         self.recorder.finish(text, reasoning, finish_reason, stats, error)

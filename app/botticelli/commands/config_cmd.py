@@ -101,6 +101,8 @@ def _profile_json(config: Config, profile: Profile) -> dict[str, Any]:
         "max_answer_mb": profile.max_answer_mb,
         "headers": sorted(profile.headers),
         "rate_limits": asdict(profile.rate_limits) if profile.rate_limits else None,
+        "prices": {model: {"input": price_in, "output": price_out}
+                   for model, (price_in, price_out) in profile.prices.items()},
         "simulated": profile.simulated,
         "allow_insecure": profile.allow_insecure,
         "description": profile.description,

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 IMPORT_MAX_MIB = 256
 """`sessions import` refuses larger files unless `--max-size-mb` says otherwise."""
@@ -120,8 +120,10 @@ def _table(sessions: list[Session]) -> list[str]:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from botticelli.catalog import total_cost
     from botticelli.sessions.render import message_heading, readable_time, stats_line
 
+    costs: list[Any] = []
     with _open() as store:
         session = store.get_session(store.resolve(args.id))
         out = sys.stdout
@@ -144,6 +146,10 @@ def _show(args: argparse.Namespace) -> int:
                 line = stats_line(message)
                 if line:
                     out.write(f"  [{_safe(line)}]\n")
+                costs.append(message.stats)
+        total = total_cost(costs)
+        if total is not None:
+            out.write(f"\ntotal cost {total.label()} (the answers with a known price)\n")
     return 0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -64,6 +64,11 @@ class Profile:
     description: str = ""
     source: str = "built-in"
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        """Picklable, for the load workers' processes: the read-only mappings travel as dicts."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return _unpickle_profile, ({k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in values.items()},)
+
     @property
     def needs_key(self) -> bool:
         """False for the simulator, ollama and custom profiles that name no key source."""
@@ -79,6 +84,12 @@ class Profile:
         if self.api_key_env:
             return f"set {or_list(self.api_key_env)}"
         return "this profile needs no key"
+
+
+def _unpickle_profile(values: dict[str, Any]) -> Profile:
+    read_only = {"headers", "prices"}
+    return Profile(**{k: MappingProxyType(v) if k in read_only and isinstance(v, dict) else v
+                      for k, v in values.items()})
 
 
 def _builtin(name: str, base_url: str, **fields: Any) -> Profile:

@@ -60,6 +60,8 @@ class TargetFigures:
     """Decode figures computed from an estimated token count."""
     cost_usd: float | None = None
     """Total cost of the answers that carry one; None when none does."""
+    cost_estimated: bool = False
+    """True when any part of `cost_usd` is an estimate (token counts or prices not exact)."""
     sources: dict[str, int] = field(default_factory=dict)
     first_at: str | None = None
     last_at: str | None = None
@@ -79,13 +81,15 @@ class TargetFigures:
         }
         if self.cost_usd is not None:
             data["cost_usd"] = self.cost_usd
+            data["cost_estimated"] = self.cost_estimated
         return data
 
 
 def target_figures(target: str, samples: Sequence[Sample]) -> TargetFigures:
     """The figures of one target's samples (any order)."""
     good = [s for s in samples if s.ok]
-    costs = [s.cost_usd for s in samples if s.cost_usd is not None]
+    priced = [s for s in samples if s.cost_usd is not None]
+    costs = [s.cost_usd for s in priced if s.cost_usd is not None]
     errors = Counter(s.status for s in samples if not s.ok and s.status != "cancelled")
     times = [s.at for s in samples]
     return TargetFigures(
@@ -100,6 +104,7 @@ def target_figures(target: str, samples: Sequence[Sample]) -> TargetFigures:
         total_s=quantiles((s.total_s for s in good), (50,)),
         estimated=sum(1 for s in good if s.decode_tps is not None and not s.tokens_exact),
         cost_usd=sum(costs) if costs else None,
+        cost_estimated=any(s.cost_estimated for s in priced),
         sources=dict(sorted(Counter(s.source for s in samples).items())),
         first_at=min(times) if times else None,
         last_at=max(times) if times else None,

@@ -24,7 +24,7 @@ MAX_SAMPLES = 200_000
 """The newest samples read at most (memory stays bounded on a huge store); `History.truncated` says so."""
 MAX_FIGURE = 1e9  # no real TTFT, speed or cost comes near; larger numbers are damage
 
-_FIELDS = ("ttft_s", "decode_tps", "e2e_tps", "total_s", "tokens_exact", "cost_usd")
+_FIELDS = ("ttft_s", "decode_tps", "e2e_tps", "total_s", "tokens_exact", "cost_usd", "cost_estimated")
 
 
 def _extract(column: str) -> str:
@@ -72,6 +72,8 @@ class Sample:
     total_s: float | None = None
     tokens_exact: bool = False
     cost_usd: float | None = None
+    cost_estimated: bool = True
+    """A cost not stored as exact (`cost_estimated: false`) counts as estimated."""
 
     @property
     def ok(self) -> bool:
@@ -160,6 +162,7 @@ def _sample(row: Any) -> Sample | None:
         total_s=number(row["total_s"]),
         tokens_exact=row["tokens_exact"] == 1,
         cost_usd=number(row["cost_usd"]),
+        cost_estimated=row["cost_estimated"] != 0,
     )
 
 

@@ -16,7 +16,8 @@ from botticelli.sessions.models import format_timestamp
 
 CSV_COLUMNS = (
     "target", "count", "ok", "cancelled", "errors", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "decode_p50_tps",
-    "decode_p90_tps", "decode_estimated", "e2e_p50_tps", "total_p50_s", "cost_usd", "first_at", "last_at",
+    "decode_p90_tps", "decode_estimated", "e2e_p50_tps", "total_p50_s", "cost_usd", "cost_estimated", "first_at",
+    "last_at",
 )
 ESTIMATE_NOTE = "~ decode speed partly from estimated token counts (no server usage): N of the answers"
 
@@ -54,7 +55,8 @@ def _csv_row(f: TargetFigures) -> list[Any]:
         f.target, f.count, f.ok, f.cancelled, ";".join(f"{k}={n}" for k, n in f.errors.items()),
         _q(f.ttft_s, "p50"), _q(f.ttft_s, "p90"), _q(f.ttft_s, "p99"), _q(f.decode_tps, "p50"),
         _q(f.decode_tps, "p90"), f.estimated, _q(f.e2e_tps, "p50"), _q(f.total_s, "p50"),
-        "" if f.cost_usd is None else round(f.cost_usd, 6), f.first_at or "", f.last_at or "",
+        "" if f.cost_usd is None else round(f.cost_usd, 6), "" if f.cost_usd is None else str(f.cost_estimated).lower(),
+        f.first_at or "", f.last_at or "",
     ]
 
 
@@ -117,7 +119,7 @@ def table(figures: Sequence[TargetFigures], buckets: Sequence[Bucket] | None = N
         pairs = [(None, f) for f in figures]
     rows = []
     for start, f in pairs:
-        cells = _cells(f) + ([("—" if f.cost_usd is None else f"{f.cost_usd:.4f}")] if with_cost else [])
+        cells = _cells(f) + ([cost_text(f)] if with_cost else [])
         rows.append(([start] if start is not None else []) + cells)
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     first_number = 2 if by is not None else 1  # left-align the bucket and the target, right-align figures
@@ -133,6 +135,13 @@ def table(figures: Sequence[TargetFigures], buckets: Sequence[Bucket] | None = N
     if estimated:
         lines.append(ESTIMATE_NOTE.replace("N of", f"{estimated:,} of"))
     return lines
+
+
+def cost_text(f: TargetFigures) -> str:
+    """`0.0042`, `~0.0042` when any part is estimated, `—` when no answer carries a cost."""
+    if f.cost_usd is None:
+        return "—"
+    return ("~" if f.cost_estimated else "") + f"{f.cost_usd:.4f}"
 
 
 def heading(history: History) -> str:

@@ -11,8 +11,8 @@ from botticelli.targets import Target
 
 
 def portable(profile: Profile) -> Profile:
-    """`profile` in a form that pickles (its headers as a plain dict) to cross to a worker process."""
-    return dataclasses.replace(profile, headers=dict(profile.headers))
+    """`profile` in a form that pickles (its headers and prices as plain dicts) to cross to a worker process."""
+    return dataclasses.replace(profile, headers=dict(profile.headers), prices=dict(profile.prices))
 
 
 def run_share_in_worker(share: Share, profile: Profile, start_at: float) -> ShareOutcome:

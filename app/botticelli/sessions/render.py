@@ -8,15 +8,19 @@ from botticelli.sessions.models import Message
 def stats_line(message: Message) -> str:
     """The speed figures as the TUI and `ask` show them (`format.summary_line`), then how the answer ended.
 
-    `TTFT 210ms · 840 tok/s · 8 tok · server 1,000 tok/s · queue 170ms · total 250ms · stop`; an answer cut by
+    `TTFT 210ms · 840 tok/s · 8 tok · server 1,000 tok/s · queue 170ms · total 250ms · $0.0000034 · stop` (the
+    cost where one was stored); an answer cut by
     the length limit says so; empty for messages with nothing to report (user and system messages).
     """
+    from botticelli.catalog.cost import stored_cost
     from botticelli.format import cut_note, error_dict_line, summary_line
 
     parts: list[str] = []
     figures = message.figures
     if figures is not None:
         parts.append(summary_line(figures))
+    if (cost := stored_cost(message.stats)) is not None:
+        parts.append(cost.label())
     status = message.status
     if status and (message.role == "assistant" or message.finish_reason) and not (message.error and status == "error"):
         parts.append(cut_note(status) or status)

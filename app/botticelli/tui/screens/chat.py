@@ -27,6 +27,7 @@ from botticelli.providers.errors import ProviderError
 from botticelli.safety import EscapeStripper, strip_escapes
 from botticelli.stats import SpeedMeter
 from botticelli.targets import Target
+from botticelli.tui.deferred import after_first_frame
 from botticelli.tui.messages import AnswerFinished, PromptSent
 from botticelli.tui.screens.settings import SettingsScreen
 from botticelli.tui.widgets.chat_log import ChatLog, MessageData, StreamingMessage
@@ -174,6 +175,16 @@ class ChatScreen(Screen[None]):
         self.prompt_input.focus()
         self.ready = True
         self.post_message(self.Ready())
+        after_first_frame(self, self._warm_up)
+
+    def _warm_up(self) -> None:
+        """Before the first answer: start the network thread and import what rendering an answer needs.
+
+        An import holds the interpreter's lock without letting other threads in; made while the first answer
+        streams, it would hold back the network thread's timestamps and flatter the first answer's speed."""
+        _ = self.network.loop
+        import markdown_it  # noqa: F401  (the Markdown parser of the transcript)
+        import rich.markdown  # noqa: F401
 
     def _welcome_content(self) -> Content:
         rows = (
