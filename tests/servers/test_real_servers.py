@@ -39,8 +39,9 @@ def test_profiles_check_reaches_both_servers() -> None:
 def test_models_json_has_each_servers_context_window() -> None:
     llama = botticelli("models", "-p", "llama", "--json")
     assert llama.code == 0, llama.err
-    assert llama.json() == [{"id": LLAMA_MODEL, "owned_by": "llamacpp", "context_window": LLAMA_CTX,
-                             "active": True, "chat": True}]
+    (model,) = llama.json()
+    assert {k: model[k] for k in ("id", "owned_by", "context_window", "active", "chat")} == {
+        "id": LLAMA_MODEL, "owned_by": "llamacpp", "context_window": LLAMA_CTX, "active": True, "chat": True}
     proxy = botticelli("models", "-p", "litellm", "--json")
     assert proxy.code == 0, proxy.err
     windows = {m["id"]: m["context_window"] for m in proxy.json()}
