@@ -14,7 +14,7 @@ from botticelli.providers.classify import classify_http_error
 from botticelli.providers.client import parse_completion
 from botticelli.providers.errors import InvalidRequestError
 from botticelli.providers.models import parse_models
-from botticelli.providers.timings import timing_seconds, usage_from_timings
+from botticelli.providers.timings import timing_fields, usage_from_timings
 from botticelli.providers.types import UsageUpdate
 from botticelli.stats import SpeedMeter
 
@@ -86,7 +86,7 @@ def test_litellm_mock_stream_has_exact_usage_and_no_server_times() -> None:
 ])
 def test_malformed_timing_fields_are_dropped(bad: object) -> None:
     timings = {"prompt_ms": bad, "predicted_ms": bad, "predicted_n": bad, "prompt_n": bad, "predicted_per_second": bad}
-    assert timing_seconds(timings) == {}
+    assert timing_fields(timings) == {}
     assert usage_from_timings(timings) is None
     reader = ChunkReader()
     events = reader.feed({"choices": [], "usage": {"completion_tokens": 4}, "timings": timings})

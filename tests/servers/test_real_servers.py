@@ -39,8 +39,9 @@ def test_profiles_check_reaches_both_servers() -> None:
 def test_models_json_has_each_servers_context_window() -> None:
     llama = botticelli("models", "-p", "llama", "--json")
     assert llama.code == 0, llama.err
-    assert llama.json() == [{"id": LLAMA_MODEL, "owned_by": "llamacpp", "context_window": LLAMA_CTX,
-                             "active": True, "chat": True}]
+    (model,) = llama.json()
+    assert {k: model[k] for k in ("id", "owned_by", "context_window", "active", "chat")} == {
+        "id": LLAMA_MODEL, "owned_by": "llamacpp", "context_window": LLAMA_CTX, "active": True, "chat": True}
     proxy = botticelli("models", "-p", "litellm", "--json")
     assert proxy.code == 0, proxy.err
     windows = {m["id"]: m["context_window"] for m in proxy.json()}
@@ -87,7 +88,8 @@ def test_ask_session_sends_the_history_and_stores_both_turns() -> None:
 
 def test_bench_across_both_servers() -> None:
     targets = ["-t", f"llama:{LLAMA_MODEL}", "-t", f"litellm:{LITELLM_MOCK}"]
-    ran = botticelli("bench", *targets, "--runs", "2", "--max-tokens", "24", "--sequential", "--json")
+    # 128 tokens: long enough for a decode figure from llama-server even on a fast machine
+    ran = botticelli("bench", *targets, "--runs", "2", "--max-tokens", "128", "--sequential", "--json")
     assert ran.code == 0, ran.err
     llama, proxy = ran.json()["summary"]
     assert (llama["target"], llama["ok"], proxy["target"], proxy["ok"]) == (
@@ -95,11 +97,11 @@ def test_bench_across_both_servers() -> None:
     assert llama["decode_tps"] and llama["server_tps"] and llama["tokens_exact"]
     assert proxy["tokens_exact"] and proxy["server_tps"] is None
 
-    table = botticelli("bench", *targets, "--runs", "2", "--max-tokens", "24", "--sequential")
+    table = botticelli("bench", *targets, "--runs", "2", "--max-tokens", "128", "--sequential")
     assert table.code == 0, table.err
     lines = table.out.splitlines()
     assert "TTFT vs slowest" in lines[2]  # both TTFTs compare even if one decode figure is missing
-    assert any(line.startswith("★ fastest ") for line in lines)
+    assert any(line.startswith(("★ fastest ", "no clear winner")) for line in lines)
     if all("no decode tok/s" not in line for line in lines):
         assert "decode vs slowest" in lines[2]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botticelli.providers.classify import classify_inband_error
-from botticelli.providers.timings import timing_seconds, usage_from_timings, usage_with_timings
+from botticelli.providers.timings import timing_fields, usage_from_timings, usage_with_timings
 from botticelli.providers.types import (
     ContentDelta,
     Finish,
@@ -177,7 +177,7 @@ class ChunkReader:
         if self.usage is None:
             usage = usage_from_timings(timings)
         else:
-            seconds = {k: v for k, v in timing_seconds(timings).items() if getattr(self.usage, k) is None}
+            seconds = {k: v for k, v in timing_fields(timings).items() if getattr(self.usage, k) is None}
             usage = replace(self.usage, **seconds) if seconds else None
         if usage is not None and usage != self.usage:
             self.usage = usage

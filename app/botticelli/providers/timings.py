@@ -31,13 +31,13 @@ def _count(value: Any) -> int | None:
     return value if type(value) is int and 0 <= value <= MAX_TOKENS else None
 
 
-def timing_seconds(timings: Any) -> dict[str, float]:
+def timing_fields(timings: Any) -> dict[str, float]:
     """`{"prompt_time": s, "completion_time": s, "server_tps": rate}` from a `timings` object; only the fields
     that are valid.
 
     A zero `predicted_ms` is left out: it cannot give a rate (and llama.cpp sends 0 before decoding started).
-    `server_tps` is llama.cpp's own `predicted_per_second`: since 2026 it counts the decode steps (n − 1, the
-    first token comes from the prompt pass), as Botticelli's decode tok/s does, so it is taken as stated.
+    `server_tps` is llama.cpp's own `predicted_per_second`, taken as stated: recent versions count decode steps
+    (n − 1: the first token comes from the prompt pass), as Botticelli's decode tok/s does.
     """
     if not isinstance(timings, dict):
         return {}
@@ -61,7 +61,7 @@ def usage_from_timings(timings: Any) -> Usage | None:
     completion = _count(timings.get("predicted_n"))
     processed, cached = _count(timings.get("prompt_n")), _count(timings.get("cache_n"))
     prompt = processed + (cached or 0) if processed is not None else None
-    seconds = timing_seconds(timings)
+    seconds = timing_fields(timings)
     if completion is None and not seconds:
         return None
     total = completion + prompt if completion is not None and prompt is not None else None
@@ -70,7 +70,7 @@ def usage_from_timings(timings: Any) -> Usage | None:
 
 def usage_with_timings(usage: dict[str, Any], timings: Any, time_info: dict[str, Any] | None = None) -> Usage:
     """The `usage` object, with llama.cpp's timings filling the times it lacks (the usage's own win)."""
-    seconds = timing_seconds(timings)
+    seconds = timing_fields(timings)
     if not seconds:
         return Usage.from_dict(usage, time_info)
     rate = seconds.pop("server_tps", None)
