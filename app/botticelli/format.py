@@ -14,7 +14,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: every layer may format, so this module imports none of them
-    from botticelli.providers.types import RateLimitInfo
+    from botticelli.providers.types import Price, RateLimitInfo
     from botticelli.stats import SpeedFigures
 
 NONE = "—"
@@ -204,3 +204,26 @@ def error_dict_line(error: dict[str, Any] | None) -> str:
         head += ": " + " ".join(detail)
     message = " ".join(strip_escapes(str(error.get("message") or "")).split())
     return f"{head}: {message}" if message else head
+
+
+def usd(value: float) -> str:
+    """A price: `$0.15`, `$0.075`, `$3.00`: cents, or the digits a smaller price needs (up to four decimals)."""
+    digits = f"{value:.4f}".rstrip("0")
+    return "$" + (digits if len(digits.partition(".")[2]) >= 2 else f"{value:.2f}")
+
+
+def price_pair(price: Price, *, compact: bool = False) -> str:
+    """US$ per 1M tokens in/out: `$0.15/$0.60` (`compact`: `$0.15/0.60`)."""
+    out = usd(price.output_per_m)
+    return f"{usd(price.input_per_m)}/{out[1:] if compact else out}"
+
+
+def context_size(tokens: int | None) -> str:
+    """A context window, compact: `131k`, `8k`, `1M`, `1.5M`; `` when unknown."""
+    if not tokens or tokens < 0:
+        return ""
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_000_000:.1f}".removesuffix(".0") + "M"
+    if tokens >= 1000:
+        return f"{round(tokens / 1000)}k"
+    return str(tokens)

@@ -3,15 +3,18 @@ prices and context sizes in the picker, each session's total in the browser, cos
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from botticelli.catalog import Cost
+from botticelli.providers.types import ModelInfo
 from botticelli.sessions import SessionStore
 from botticelli.tui.app import BotticelliApp
 from botticelli.tui.widgets.stats_bar import StatsBar
 from helpers_bench import write_config
 
-from .app_helpers import send, wait_until
+from .app_helpers import picker_of, send, settle_picker, wait_until
 
 SIZE = (120, 40)
 PRICE = {"input": 1000, "output": 2000}
@@ -67,3 +70,34 @@ async def test_the_bar_marks_an_estimated_cost_and_forgets_it_on_a_new_chat() ->
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: bar.state == "idle", "the new chat")
         assert "$" not in bar_text(app)
+
+
+# -- the picker: context size, vision, price ------------------------------------------------------------------
+
+
+def model_labels(app: BotticelliApp, profile: str = "demo") -> dict[str, str]:
+    picker = picker_of(app)
+    return {child.data.model: str(child.label) for child in picker._profile_nodes[profile].children
+            if child.data is not None and child.data.model}
+
+
+async def test_the_picker_shows_context_size_vision_and_price_per_model() -> None:
+    write_config({"demo": {"prices": {"demo-fast": {"input": 0.5, "output": 1.25}}}})
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_picker(pilot)
+        shown = model_labels(app)
+        assert shown["demo-fast"].endswith("demo-fast 131k $0.50/1.25")  # config price
+        # built-in Groq table; the context size makes room for the price in a narrow pane
+        assert shown["openai/gpt-oss-20b"].endswith("openai/gpt-oss-20b $0.075/0.30")
+        assert shown["demo-slow"].endswith("demo-slow 131k")  # no price known: none shown
+        picker = picker_of(app)
+        listed = picker.model_list("demo")
+        assert listed is not None
+        seeing = ModelInfo("demo-fast", context_window=1_048_576, input_modalities=("text", "image"))
+        picker._lists["demo"] = replace(listed, info={**listed.info, "demo-fast": seeing})
+        picker._fill("demo")
+        assert model_labels(app)["demo-fast"].endswith("demo-fast 1M img $0.50/1.25")
+        picker.focus()
+        picker.move_cursor(picker._profile_nodes["demo"].children[0])
+        await wait_until(pilot, lambda: str(picker.border_subtitle) == "1M img $0.50/$1.25 per 1M", "the details")

@@ -55,14 +55,10 @@ async def _models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _usd(value: float) -> str:
-    """`$0.15`, `$0.075`, `$3.00`: cents, or the digits a smaller price needs (up to four decimals)."""
-    digits = f"{value:.4f}".rstrip("0")
-    return "$" + (digits if len(digits.partition(".")[2]) >= 2 else f"{value:.2f}")
-
-
 def _price_cell(quote: Any) -> str:
-    return f"{_usd(quote.price.input_per_m)}/{_usd(quote.price.output_per_m)}" if quote else ""
+    from botticelli.format import price_pair
+
+    return price_pair(quote.price) if quote else ""
 
 
 def _print_table(profile: Any, shown: list[Any], quotes: dict[str, Any]) -> None:

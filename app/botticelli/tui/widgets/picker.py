@@ -9,10 +9,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from botticelli import format as fmt
 from botticelli import reachability
 from botticelli.chat.pool import ModelList
 from botticelli.config import Profile, has_key
@@ -21,6 +23,12 @@ from botticelli.safety import strip_escapes
 from botticelli.tui.deferred import after_first_frame
 
 ModelLoader = Callable[[Profile], Awaitable[ModelList]]
+VISION_MARK = "img"
+"""Shown after a model that takes images."""
+LEAF_INDENT = 2
+"""The cells of the tree guide before a model's label."""
+HIDE_HINT = "ctrl+b hides"
+"""Under the pane unless a model with catalogue details is highlighted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +92,7 @@ class Picker(Tree[PickerEntry]):
 
     def on_mount(self) -> None:
         self.border_title = "Models"
-        self.border_subtitle = "ctrl+b hides"  # the chat screen's ctrl+b: focus, then hide
+        self.border_subtitle = HIDE_HINT  # the chat screen's ctrl+b: focus, then hide
         for name, profile in self.profiles.items():
             node = self.root.add(self._profile_label(profile), data=PickerEntry(name), allow_expand=True)
             self._profile_nodes[name] = node
@@ -117,8 +125,41 @@ class Picker(Tree[PickerEntry]):
     def _model_label(self, profile: str, model: str) -> Text:
         shown = strip_escapes(model)
         if self.current == (profile, model):
-            return Text.assemble(("● ", "bold green"), (shown, "bold"))
-        return Text.assemble("  ", shown)
+            label = Text.assemble(("● ", "bold green"), (shown, "bold"))
+        else:
+            label = Text.assemble("  ", shown)
+        room = self.scrollable_content_region.width - LEAF_INDENT - label.cell_len if self.is_mounted else 0
+        parts = self.model_details(profile, model, compact=True)
+        while parts and len(" ".join(parts)) + 1 > room:  # what fits; the context size goes first, the price last
+            parts.pop(0)
+        if parts:
+            label.append(" " + " ".join(parts), style="dim")
+        return label
+
+    def model_details(self, profile: str, model: str, *, compact: bool = False) -> list[str]:
+        """What the catalogue says of a model: `131k`, `img` (takes images), `$0.15/$0.60 per 1M` (US$ per 1M
+        tokens in/out; `compact`: `$0.15/0.60`): only the parts known (price: config, `/models`, or the
+        built-in table)."""
+        from botticelli.catalog.prices import price_for
+
+        listed = self._lists.get(profile)
+        info = listed.info if listed is not None else {}
+        model_info = info.get(model)
+        parts = []
+        if model_info is not None:
+            if context := fmt.context_size(model_info.context_window):
+                parts.append(context)
+            if model_info.vision:
+                parts.append(VISION_MARK)
+        if profile in self.profiles and (quote := price_for(self.profiles[profile], model, info.values())):
+            parts.append(fmt.price_pair(quote.price, compact=compact) + ("" if compact else " per 1M"))
+        return parts
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[PickerEntry]) -> None:
+        """The highlighted model's details in full under the pane (a long model id can hide its label's)."""
+        entry = event.node.data
+        details = " ".join(self.model_details(entry.profile, entry.model)) if entry and entry.model else ""
+        self.border_subtitle = Content(details) if details else HIDE_HINT
 
     # -- keyless servers: up or not ----------------------------------------------------------------------------
 
