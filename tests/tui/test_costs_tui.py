@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from textual.widgets import OptionList
 
-from botticelli.catalog import Cost
+from botticelli.catalog import Cost, total_cost
 from botticelli.providers.types import ModelInfo
 from botticelli.sessions import SessionStore
 from botticelli.tui.app import BotticelliApp
+from botticelli.tui.screens.sessions import SessionBrowser
 from botticelli.tui.widgets.stats_bar import StatsBar
 from helpers_bench import write_config
 
@@ -101,3 +103,34 @@ async def test_the_picker_shows_context_size_vision_and_price_per_model() -> Non
         picker.focus()
         picker.move_cursor(picker._profile_nodes["demo"].children[0])
         await wait_until(pilot, lambda: str(picker.border_subtitle) == "1M img $0.50/$1.25 per 1M", "the details")
+
+
+# -- the session browser: each session's total ----------------------------------------------------------------
+
+
+async def test_the_session_browser_shows_each_sessions_total_cost() -> None:
+    write_config({"demo": {"prices": {"demo-fast": PRICE}}})
+    app = BotticelliApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first [[tokens:10]] [[tps:5000]]")
+        await send(pilot, "second [[tokens:20]] [[tps:5000]]")
+        await wait_until(pilot, lambda: not app.sessions.recording, "the answers' ends")
+        await app.sessions.flush()
+        with SessionStore.open() as store:
+            (session,) = store.list_sessions()
+            answers = [m.stats for m in store.messages(session.id) if m.role == "assistant"]
+            unpriced = store.create_session(profile="demo", model="demo-slow")
+            store.add_message(unpriced.id, "user", "no price here")
+        total = total_cost(answers)
+        assert total is not None and len(answers) == 2
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionBrowser), "the session browser")
+        browser = app.screen
+        assert isinstance(browser, SessionBrowser)
+        await wait_until(pilot, lambda: browser.loaded > 0, "the session list")
+        options = browser.query_one(OptionList)
+        shown = {str(options.get_option_at_index(i).id): str(options.get_option_at_index(i).prompt)
+                 for i in range(options.option_count)}
+        assert shown[session.id].rstrip().endswith(total.label())
+        assert "$" not in shown[unpriced.id]
+        assert "Cost" in str(browser.header.render())

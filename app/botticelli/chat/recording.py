@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from botticelli.catalog.cost import Cost, stats_with_cost
+from botticelli.catalog.cost import Cost, stats_with_cost, total_cost
 from botticelli.chat.conversation import ChatSettings, Exchange
 from botticelli.format import error_text, summary_line
 from botticelli.providers.errors import ERROR_KINDS, ProviderError, error_from_dict
@@ -77,6 +77,8 @@ class BrowseRow:
 
     session: Session
     hit: SearchHit | None = None
+    cost: Cost | None = None
+    """The session's total cost over its priced answers (None when none is priced)."""
 
 
 @dataclass(slots=True)
@@ -394,8 +396,15 @@ class SessionKeeper:
     def _browse(self, store: SessionStore, query: str, messages: bool) -> list[BrowseRow]:
         query = query.strip()
         rows = [BrowseRow(s) for s in store.list_sessions(limit=BROWSE_LIMIT, query=query or None)]
-        if not (messages and query):
-            return rows
+        if messages and query:
+            rows = self._with_hits(store, query, rows)
+        priced = store.answer_stats([row.session.id for row in rows])
+        for row in rows:
+            row.cost = total_cost(priced.get(row.session.id, ()))
+        return rows
+
+    @staticmethod
+    def _with_hits(store: SessionStore, query: str, rows: list[BrowseRow]) -> list[BrowseRow]:
         by_id = {row.session.id: row for row in rows}
         for hit in store.search(query, limit=SEARCH_LIMIT):
             row = by_id.get(hit.session_id)

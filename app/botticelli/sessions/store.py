@@ -303,6 +303,25 @@ class SessionStore:
             ).fetchall()
         return [_message(row) for row in rows]
 
+    def answer_stats(self, session_ids: Sequence[str]) -> dict[str, list[Any]]:
+        """The stored `stats` of the priced answers (`cost_usd` present) of each of these sessions, by id; a
+        stats value that is not valid JSON is skipped (the caller validates the rest)."""
+        found: dict[str, list[Any]] = {}
+        ids = list(dict.fromkeys(session_ids))
+        with self._read() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                rows = conn.execute(
+                    "SELECT session_id, stats FROM messages WHERE role = 'assistant' AND stats LIKE '%cost_usd%'"
+                    f" AND session_id IN ({', '.join('?' * len(chunk))})", chunk,
+                ).fetchall()
+                for row in rows:
+                    try:
+                        found.setdefault(row["session_id"], []).append(json.loads(row["stats"]))
+                    except (TypeError, ValueError):
+                        continue
+        return found
+
     def message_count(self, session_id: str) -> int:
         with self._read() as conn:
             return int(conn.execute("SELECT count(*) FROM messages WHERE session_id = ?", (session_id,)).fetchone()[0])

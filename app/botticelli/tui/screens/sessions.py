@@ -27,6 +27,9 @@ SEARCH_FROM = 3
 DATE_WIDTH = 16
 MODEL_WIDTH = 26
 COUNT_WIDTH = 5
+COST_WIDTH = 10
+"""`~$0.000123`, `<$0.000001`; the column shows from COST_MIN_WIDTH cells."""
+COST_MIN_WIDTH = 64
 GAP = 2
 MATCH_STYLE = "bold $accent underline"
 
@@ -42,30 +45,35 @@ def local_time(timestamp: str) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def columns(width: int) -> tuple[int, int]:
-    """(title width, model width) for a list `width` cells wide; the model column goes first when narrow."""
-    model = MODEL_WIDTH if width >= 80 else 0
-    fixed = DATE_WIDTH + COUNT_WIDTH + GAP * 2 + (model + GAP if model else 0)
-    return max(8, width - fixed), model
+def columns(width: int, priced: bool = False) -> tuple[int, int, int]:
+    """(title, model, cost) widths for a list `width` cells wide; the cost column only when some session is
+    `priced`; when narrow the model column goes first, then the cost."""
+    cost = COST_WIDTH if priced and width >= COST_MIN_WIDTH else 0
+    model = MODEL_WIDTH if width >= 80 + (cost + GAP if cost else 0) else 0
+    fixed = DATE_WIDTH + COUNT_WIDTH + GAP * 2 + (model + GAP if model else 0) + (cost + GAP if cost else 0)
+    return max(8, width - fixed), model, cost
 
 
-def header_content(width: int) -> Content:
-    title_width, model_width = columns(width)
+def header_content(width: int, priced: bool = False) -> Content:
+    title_width, model_width, cost_width = columns(width, priced)
     parts: list[Content | str] = [Content("Title").truncate(title_width, pad=True), " " * GAP,
                                   Content("Updated").truncate(DATE_WIDTH, pad=True), " " * GAP]
     if model_width:
         parts += [Content("Model").truncate(model_width, pad=True), " " * GAP]
     parts.append(Content("Msgs").pad_left(COUNT_WIDTH - 4))
+    if cost_width:
+        parts += [" " * GAP, Content("Cost").pad_left(cost_width - 4)]
     return Content.assemble(*parts).stylize("bold $text-muted")
 
 
-def row_content(row: BrowseRow, width: int, *, current: bool = False) -> Content:
-    """One session on one line (title, date, model, message count), then the matching snippet if any.
+def row_content(row: BrowseRow, width: int, *, current: bool = False, priced: bool = False) -> Content:
+    """One session on one line (title, date, model, message count, total cost), then the matching snippet if
+    any.
 
     Every piece is plain text (never markup) with terminal escapes removed.
     """
     session = row.session
-    title_width, model_width = columns(width)
+    title_width, model_width, cost_width = columns(width, priced)
     title = Content(strip_escapes(session.display_title))
     if current:
         title = Content.assemble(("● ", "$accent"), title)
@@ -78,6 +86,8 @@ def row_content(row: BrowseRow, width: int, *, current: bool = False) -> Content
         model = strip_escapes(f"{session.profile}·{session.model}" if session.profile else (session.model or ""))
         parts += [Content(model).truncate(model_width, ellipsis=True, pad=True).stylize("$text-muted"), " " * GAP]
     parts.append((count.rjust(COUNT_WIDTH), "$text-muted"))
+    if cost_width:
+        parts += [" " * GAP, ((row.cost.label() if row.cost else "").rjust(cost_width), "$text-muted")]
     line = Content.assemble(*parts)
     hit = row.hit
     if hit is None:
@@ -181,10 +191,12 @@ class SessionBrowser(ModalScreen[str | None]):
 
     def _fill(self, highlighted: str | None = None) -> None:
         width = self._width = self.list_width
-        self.header.update(header_content(width))
+        priced = any(row.cost is not None for row in self.rows)
+        self.header.update(header_content(width, priced))
         self.option_list.clear_options()
         self.option_list.add_options(
-            Option(row_content(row, width, current=row.session.id == self.current), id=row.session.id)
+            Option(row_content(row, width, current=row.session.id == self.current, priced=priced),
+                   id=row.session.id)
             for row in self.rows
         )
         ids = [row.session.id for row in self.rows]
