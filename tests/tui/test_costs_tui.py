@@ -6,13 +6,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from textual.widgets import OptionList
+from textual.widgets import DataTable, OptionList
 
+from botticelli.bench.runner import targets_from_labels
 from botticelli.catalog import Cost, total_cost
+from botticelli.config import load_config
 from botticelli.providers.types import ModelInfo
 from botticelli.sessions import SessionStore
 from botticelli.tui.app import BotticelliApp
+from botticelli.tui.race_demo import RaceHostApp
+from botticelli.tui.screens.race import RaceScreen
 from botticelli.tui.screens.sessions import SessionBrowser
+from botticelli.tui.widgets.race_summary import COST_COLUMN, RaceSummary
 from botticelli.tui.widgets.stats_bar import StatsBar
 from helpers_bench import write_config
 
@@ -134,3 +139,30 @@ async def test_the_session_browser_shows_each_sessions_total_cost() -> None:
         assert shown[session.id].rstrip().endswith(total.label())
         assert "$" not in shown[unpriced.id]
         assert "Cost" in str(browser.header.render())
+
+
+# -- the race summary: cost per target ------------------------------------------------------------------------
+
+
+async def test_the_race_summary_shows_cost_per_run_for_each_priced_target() -> None:
+    write_config({"demo": {"prices": {"demo-fast": PRICE}}})
+    config = load_config()
+    targets = targets_from_labels(config, ["demo:demo-fast", "demo:demo-slow"])
+    app = RaceHostApp(lambda: RaceScreen(config, targets, "[[tokens:20]] [[tps:5000]] Hi."))  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: app.race.result is not None, "the race's end")
+        result = app.race.result
+        assert result is not None
+        summary = app.race.query_one(RaceSummary)
+        table = summary.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == 2, "the summary table")
+        column = -1
+        assert str(table.ordered_columns[column].label) == COST_COLUMN
+        fast = str(table.get_row("demo:demo-fast")[column])
+        (run,) = result.runs_of("demo:demo-fast")
+        assert run.stats is not None and run.stats.completion_tokens == 20
+        assert fast.startswith(("$", "~$")) and float(fast.lstrip("~$")) >= 20 * PRICE["output"] / 1e6
+        assert str(table.get_row("demo:demo-slow")[column]) == "—"  # no price known

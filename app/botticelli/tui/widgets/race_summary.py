@@ -25,6 +25,8 @@ EIGHTHS = " ▏▎▍▌▋▊▉"
 FULL = "█"
 COLUMNS = ("", "target", "ok", "TTFT (s)", "decode tok/s", "e2e tok/s", "server tok/s", "tokens",
            "× faster (decode / TTFT)")
+COST_COLUMN = "$/run"
+"""Added last when some target is priced: its median cost per run."""
 
 
 def bar(fraction: float, width: int) -> str:
@@ -177,7 +179,7 @@ class RaceSummary(Vertical):
         """Fill the table, the bars and the per-run chart from `result`; returns the summaries."""
         plan = result.plan
         summaries = summarize(result.runs, plan.labels, result.simulated)
-        best = self._fill(summaries, result.runs, plan.runs)
+        best = self._fill(summaries, result.runs, plan.runs, race_costs(result))
         self.query_one("#race-caption", Static).update(Content(caption(result, summaries, best)))
         return summaries
 
@@ -193,16 +195,21 @@ class RaceSummary(Vertical):
         self.toggle_class("-runs")
         return self.has_class("-runs")
 
-    def _fill(self, summaries: list[TargetSummary], runs: Sequence[RunResult], runs_per_target: int) -> str | None:
+    def _fill(self, summaries: list[TargetSummary], runs: Sequence[RunResult], runs_per_target: int,
+              costs: dict[str, str] | None = None) -> str | None:
         best = winner(summaries, "decode_tps")
         best_ttft = winner(summaries, "ttft_s")
         compare = sum(1 for s in summaries if s.median("decode_tps") is not None) >= 2
         slow_decode = _extreme(summaries, "decode_tps", highest=False)
         slow_ttft = _extreme(summaries, "ttft_s", highest=True)
         table = self.query_one(DataTable)
-        table.clear()
+        table.clear(columns=True)
+        table.add_columns(*COLUMNS, *((COST_COLUMN,) if costs else ()))
         for s in summaries:
-            table.add_row(*_row(s, runs_per_target, best, slow_decode, slow_ttft, compare), key=s.target)
+            cells = _row(s, runs_per_target, best, slow_decode, slow_ttft, compare)
+            if costs:
+                cells.append(Text(costs.get(s.target, "—")))
+            table.add_row(*cells, key=s.target)
         self.query_one(RaceBars).set_rows([
             BarRow(s.target, s.median("decode_tps"), s.median("ttft_s"), s.target == best, s.target == best_ttft)
             for s in summaries
@@ -211,6 +218,20 @@ class RaceSummary(Vertical):
         self.summaries, self.winner = summaries, best
         self.remove_class("-hidden")
         return best
+
+
+def race_costs(result: BenchResult) -> dict[str, str]:
+    """Each priced target's median cost per run (`$0.00012`, `~` when estimated), by label (`bench.costs`)."""
+    from botticelli.bench.costs import prompt_chars, target_cost, target_quotes
+    from botticelli.catalog import Cost
+
+    quotes, chars = target_quotes(result.plan), prompt_chars(result.plan)
+    shown = {}
+    for label in result.plan.labels:
+        cost = target_cost(result.runs_of(label), quotes.get(label), chars)
+        if cost is not None and cost["per_run_usd"] is not None:
+            shown[label] = Cost(cost["per_run_usd"], cost["estimated"]).label()
+    return shown
 
 
 def winner_line(summaries: Sequence[TargetSummary], best: str | None) -> str:
