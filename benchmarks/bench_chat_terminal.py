@@ -189,7 +189,8 @@ def run_chat(results: list[dict[str, Any]]) -> None:
                         results.append(figure(f"term_2000tps_cpu_change_3k_to_20k_{earlier}msgs_percent", growth,
                                               "0 ± 10", abs(growth) <= 10.0, "%",
                                               note=f"steady-state app CPU (from 0.5 s after the first token to the "
-                                              f"last): {cpu[3_000]:.1f} % at 3k (mean of two 3k answers after the 20k one), "
+                                              f"last): {cpu[3_000]:.1f} % at 3k (mean of two 3k answers after the "
+                                              f"20k one), "
                                               f"{cpu[20_000]:.1f} % at 20k"))
                     results.append(figure(f"term_app_peak_rss_{earlier}msgs_mb", app.peak_rss_mb(), "(reference)",
                                           None, "MB", note="VmHWM of the app process after its answers"))

@@ -174,3 +174,22 @@ async def test_a_read_finishing_after_the_screen_closed_is_dropped() -> None:
         screen._failed("error: the store went away")
         await pilot.pause()
         assert app.return_code is None and not app.screen.query("Toast")
+
+
+async def test_a_cached_hf_catalogue_gives_the_charts_their_published_reference_lines(fixtures_dir) -> None:
+    import json
+
+    from botticelli.catalog.cache import default_cache
+    from botticelli.config import load_config
+    from botticelli.providers.models import parse_models
+
+    seed_two_targets()
+    config = load_config()
+    payload = json.loads((fixtures_dir / "hf_router_models_sample.json").read_text(encoding="utf-8"))
+    default_cache().save(config.profile("huggingface"), parse_models(payload))
+    async with SpeedHost(SpeedScreen(now=NOW, config=config)).run_test(size=(120, 36)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, SpeedScreen)
+        await wait_until(pilot, lambda: loaded(screen), "the history")
+        assert screen.references["huggingface:deepseek-ai/DeepSeek-R1:together"]["decode_tps"] == 48.25
+        assert "huggingface:deepseek-ai/DeepSeek-R1:deepinfra" not in screen.references  # not live: no line

@@ -237,7 +237,7 @@ class BotticelliApp(App[int]):
         from botticelli.tui.screens.speed import SpeedScreen
 
         if not isinstance(self.screen, SpeedScreen):
-            self.push_screen(SpeedScreen())
+            self.push_screen(SpeedScreen(config=self.config))
 
     # -- load sweeps ------------------------------------------------------------------------------------------
 

@@ -18,8 +18,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
+from botticelli.config import Config
 from botticelli.history import History, TargetFigures, Window, load, parse_since, summarize
 from botticelli.history.charts import References
+from botticelli.history.reference import published_references
 from botticelli.tui.widgets.footer import CoalescingFooter
 from botticelli.tui.widgets.speed_charts import SpeedCharts
 from botticelli.tui.widgets.speed_table import SpeedTable
@@ -54,10 +56,11 @@ class SpeedScreen(Screen[None]):
         picked: Sequence[str] | None = None,
         now: datetime | None = None,
         references: References | None = None,
+        config: Config | None = None,
     ) -> None:
         """`picked`: the targets to chart first (default: the busiest ones); `now` fixes the window's end
         (snapshots, screenshots: nothing newer is shown); `references` are published figures to draw as lines
-        (see `history.charts.References`)."""
+        (see `history.charts.References`); without them, `config`'s cached catalogues give them (HF router)."""
         super().__init__()
         if window not in WINDOWS or source not in SOURCES:
             raise ValueError(f"window must be one of {WINDOWS}, source one of {SOURCES}")
@@ -66,6 +69,7 @@ class SpeedScreen(Screen[None]):
         self.picked: tuple[str, ...] | None = tuple(picked) if picked is not None else None
         self.now = now
         self.references = references or {}
+        self.config = config if references is None else None
         self.history: History | None = None
         self.figures: list[TargetFigures] = []
 
@@ -97,6 +101,8 @@ class SpeedScreen(Screen[None]):
         except SessionStoreError as error:
             self.app.call_from_thread(self._failed, error.one_line())
             return
+        if self.config is not None:
+            self.references = published_references(self.config)
         figures = summarize(history.samples)
         self.app.call_from_thread(self._show, history, figures)
 
