@@ -52,7 +52,8 @@ def dumps_json(result: BenchResult) -> str:
     return json.dumps(bench_json(result), ensure_ascii=False) + "\n"
 
 
-def _cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: empty for None, true/false for booleans."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -71,11 +72,11 @@ def bench_csv(result: BenchResult) -> str:
         writer.writerow([
             run.target,
             run.run,
-            *(_cell(stats.get(name)) for name in CSV_FIGURES),
+            *(csv_cell(stats.get(name)) for name in CSV_FIGURES),
             run.text_chars,
-            _cell(run.retried),
-            _cell(error.get("kind")),
-            _cell(error.get("message")),
+            csv_cell(run.retried),
+            csv_cell(error.get("kind")),
+            csv_cell(error.get("message")),
         ])
     return out.getvalue()
 

@@ -16,22 +16,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from botticelli.history.figures import percentile as ranked_percentile
+
 SCHEMA = "botticelli.load/1"  # the `load --json` object's "schema"
 LAG_FLAG_S = 0.005  # a level is flagged when the client's event-loop lag p99 exceeds 5 ms
 SLO_NAMES = ("ttft", "itl", "e2e")
 
 
 def percentile(values: Iterable[float], p: float) -> float | None:
-    """The p-th percentile (0-100) by linear interpolation between closest ranks; None for no values."""
+    """The p-th percentile (0-100) by linear interpolation between closest ranks (the speed history's
+    definition); None for no values."""
     ordered = sorted(values)
-    if not ordered:
-        return None
-    if not 0 <= p <= 100:
-        raise ValueError(f"percentile {p} is outside 0-100")
-    rank = (len(ordered) - 1) * p / 100
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    return ranked_percentile(ordered, p) if ordered else None
 
 
 def parse_duration(text: str) -> float:

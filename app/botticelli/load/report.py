@@ -7,6 +7,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
+from botticelli.bench.export import csv_cell
 from botticelli.load.metrics import LAG_FLAG_S, SCHEMA, LevelMetrics
 from botticelli.safety import strip_escapes
 
@@ -162,14 +163,6 @@ def dumps_json(result: SweepResult) -> str:
     return json.dumps(sweep_json(result), ensure_ascii=False) + "\n"
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
 def sweep_csv(result: SweepResult) -> str:
     """A header, then one row per target and level."""
     out = io.StringIO()
@@ -179,7 +172,7 @@ def sweep_csv(result: SweepResult) -> str:
         for level in sweep.levels:
             data = level.to_dict()
             client = data["client"]
-            writer.writerow([_cell(v) for v in (
+            writer.writerow([csv_cell(v) for v in (
                 sweep.target, level.mode, level.level, level.requests, level.completed, level.failed,
                 level.rate_limited, " ".join(f"{k}={n}" for k, n in level.errors.items()), level.duration_s,
                 level.request_throughput, level.output_tps, level.output_tokens, level.tokens_exact,
